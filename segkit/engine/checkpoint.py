@@ -1,0 +1,70 @@
+"""Checkpoint loading with ``torch.load(weights_only=True)`` and an explicit allowlist.
+
+mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; torch >= 2.6 then refuses mmengine's own
+checkpoints (they hold numpy arrays and a ``HistoryBuffer`` in ``message_hub``). segkit replaces mmengine's
+local-file loader so that ``--resume``, ``load_from``, ``init_cfg=dict(type='Pretrained')`` and ``tools/test.py``
+all load through :func:`safe_load`, which unpickles only tensors, containers and the few types listed in
+:data:`SAFE_GLOBALS`. A file that needs anything else is refused with an error that names the file and the type;
+a user who trusts the file opts in for that path alone with ``SEGKIT_TRUSTED_CHECKPOINTS=/path/a.pth[:/path/b.pth]``.
+"""
+import os
+import pickle
+
+import numpy as np
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+TRUST_ENV = 'SEGKIT_TRUSTED_CHECKPOINTS'
+
+
+def _numpy_globals():
+    core = getattr(np, '_core', None) or np.core  # numpy 2 moved numpy.core to numpy._core
+    found = [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype]
+    dtypes = getattr(np, 'dtypes', None)
+    if dtypes is not None:
+        found += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]
+    return found
+
+
+#: Every non-tensor type a segkit/mmengine/MMSegmentation checkpoint holds: the message hub's history
+#: buffers and the numpy scalars/arrays inside them. Nothing here runs code when unpickled.
+SAFE_GLOBALS = [HistoryBuffer, *_numpy_globals()]
+
+
+class UnsafeCheckpointError(pickle.UnpicklingError):
+    pass
+
+
+def _trusted(path):
+    entries = [e for e in os.environ.get(TRUST_ENV, '').split(os.pathsep) if e]
+    real = os.path.realpath(path)
+    return any(os.path.realpath(e) == real for e in entries)
+
+
+def safe_load(path, map_location='cpu'):
+    """``torch.load`` a local file with ``weights_only=True`` and segkit's allowlist."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'checkpoint file not found: {path}')
+    if _trusted(path):
+        return torch.load(path, map_location=map_location, weights_only=False)
+    try:
+        with torch.serialization.safe_globals(SAFE_GLOBALS):
+            return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise UnsafeCheckpointError(
+            f'{path}: refused by weights_only loading, it contains a type outside segkit\'s allowlist '
+            f'({_first_line(exc)}). If you trust this file, allow it alone with '
+            f'{TRUST_ENV}={path} (it is then loaded with weights_only=False), or re-save it as a plain '
+            f'state_dict: torch.save({{"state_dict": model.state_dict()}}, path).') from exc
+
+
+def _first_line(exc):
+    lines = [ln.strip() for ln in str(exc).splitlines() if 'GLOBAL' in ln or 'Unsupported' in ln]
+    return lines[0] if lines else str(exc).splitlines()[0]
+
+
+@CheckpointLoader.register_scheme(prefixes='', force=True)
+def load_from_local(filename, map_location):
+    """mmengine's loader for plain paths, replaced by :func:`safe_load`."""
+    return safe_load(os.path.expanduser(filename), map_location=map_location)
