@@ -1,0 +1,7 @@
+from .aspp import ASPP
+from .aspp_head import ASPPHead, DepthwiseSeparableASPPHead
+from .decode_head import DecodeHead
+from .decoder import DeepLabV3PlusDecoder
+from .fcn_head import FCNHead
+
+__all__ = ['ASPP', 'ASPPHead', 'DecodeHead', 'DeepLabV3PlusDecoder', 'DepthwiseSeparableASPPHead', 'FCNHead']

@@ -1,0 +1,104 @@
+"""Pure functions behind :class:`IoUMetric`: per-image class areas, their summary and its table.
+
+They take and return plain tensors/arrays, so tools and tests can use them without a Runner.
+"""
+from typing import Dict, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from prettytable import PrettyTable
+
+__all__ = ['intersect_and_union', 'summarize', 'format_table', 'SUPPORTED_METRICS']
+
+# Per-class metrics each entry of ``iou_metrics`` adds; 'Acc' (per-class recall) is always reported.
+SUPPORTED_METRICS = {'mIoU': ('IoU', ), 'mDice': ('Dice', ), 'mFscore': ('Fscore', 'Precision', 'Recall')}
+
+
+def intersect_and_union(*, pred: torch.Tensor, label: torch.Tensor, num_classes: int,
+                        ignore_index: int = 255) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-class pixel areas of one prediction against its label map (same shape, any leading 1-dims).
+
+    Returns ``(area_intersect, area_union, area_pred, area_label)``, int64 tensors of length ``num_classes`` on the
+    inputs' device. Label pixels equal to ``ignore_index`` or outside ``[0, num_classes)`` are not counted at all.
+    A prediction outside ``[0, num_classes)`` on a valid pixel counts in ``area_label`` (it is a miss) but in no
+    class's ``area_pred``.
+    """
+    if pred.shape != label.shape:
+        raise ValueError(f'prediction shape {tuple(pred.shape)} differs from label shape {tuple(label.shape)}; '
+                         'predictions must be at the label (original image) size')
+    k = num_classes
+    label = label.to(device=pred.device)
+    # One bincount over a (k+1)x(k+1) confusion matrix; row/column k collects the pixels that must not count.
+    # Routing them there with torch.where is several times faster than boolean-mask indexing.
+    index_dtype = torch.int32 if (k + 1) * (k + 1) < 2**31 else torch.int64
+    label = label.to(index_dtype)
+    pred = pred.to(index_dtype)
+    valid_label = (label >= 0) & (label < k)
+    if 0 <= ignore_index < k:
+        valid_label &= label != ignore_index
+    rows = torch.where(valid_label, label, k)
+    cols = torch.where((pred >= 0) & (pred < k), pred, k)
+    confusion = torch.bincount((rows * (k + 1) + cols).flatten(), minlength=(k + 1) * (k + 1))
+    confusion = confusion.view(k + 1, k + 1)[:k].to(torch.int64)  # drop the row of uncounted label pixels
+    area_intersect = confusion.diagonal()
+    area_label = confusion.sum(dim=1)
+    area_pred = confusion[:, :k].sum(dim=0)
+    area_union = area_pred + area_label - area_intersect
+    return area_intersect, area_union, area_pred, area_label
+
+
+def _divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """Element-wise division giving NaN where the denominator is zero."""
+    numerator = numerator.astype(np.float64)
+    denominator = denominator.astype(np.float64)
+    out = np.full_like(numerator, np.nan)
+    np.divide(numerator, denominator, out=out, where=denominator != 0)
+    return out
+
+
+def summarize(*, total_intersect, total_union, total_pred, total_label, iou_metrics: Sequence[str] = ('mIoU', ),
+              nan_to_num: Optional[float] = None,
+              beta: float = 1.0) -> Tuple[Dict[str, float], Dict[str, np.ndarray]]:
+    """Turn dataset-wide class areas into ``(summary, per_class)``, both in percent.
+
+    ``summary`` holds ``aAcc`` (correct / labelled pixels), ``mAcc`` and ``m<Name>`` for every requested metric;
+    ``per_class`` maps ``Acc``, ``IoU``, ``Dice``, ``Fscore``, ``Precision``, ``Recall`` (as requested) to arrays.
+    A per-class value whose denominator is zero (e.g. IoU of a class absent from both labels and predictions) is
+    NaN and left out of the mean, unless ``nan_to_num`` replaces it, in which case the replacement is averaged.
+    """
+    unknown = [m for m in iou_metrics if m not in SUPPORTED_METRICS]
+    if unknown:
+        raise KeyError(f'unsupported iou_metrics {unknown}; choose from {list(SUPPORTED_METRICS)}')
+    inter, union, pred, label = (np.asarray(torch.as_tensor(a).cpu(), dtype=np.float64)
+                                 for a in (total_intersect, total_union, total_pred, total_label))
+    per_class: Dict[str, np.ndarray] = {}
+    for metric in iou_metrics:
+        if metric == 'mIoU':
+            per_class['IoU'] = _divide(inter, union)
+        elif metric == 'mDice':
+            per_class['Dice'] = _divide(2 * inter, pred + label)
+        else:
+            precision = _divide(inter, pred)
+            recall = _divide(inter, label)
+            per_class['Fscore'] = _divide((1 + beta**2) * precision * recall, beta**2 * precision + recall)
+            per_class['Precision'] = precision
+            per_class['Recall'] = recall
+    per_class['Acc'] = _divide(inter, label)
+    per_class = {name: values * 100 for name, values in per_class.items()}
+    if nan_to_num is not None:
+        per_class = {name: np.nan_to_num(values, nan=nan_to_num) for name, values in per_class.items()}
+
+    summary: Dict[str, float] = {'aAcc': float(_divide(inter.sum(keepdims=True), label.sum(keepdims=True))[0] * 100)}
+    for name, values in per_class.items():
+        # an all-NaN column has no mean; say so with NaN rather than numpy's RuntimeWarning
+        summary['m' + name] = float(np.nanmean(values)) if not np.isnan(values).all() else float('nan')
+    return summary, per_class
+
+
+def format_table(*, per_class: Dict[str, np.ndarray], class_names: Sequence[str]) -> str:
+    """A per-class table (one row per class, values with 2 decimals) as text."""
+    table = PrettyTable()
+    table.add_column('Class', list(class_names))
+    for name, values in per_class.items():
+        table.add_column(name, [f'{v:.2f}' for v in values])
+    return table.get_string()

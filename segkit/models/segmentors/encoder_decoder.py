@@ -1,0 +1,142 @@
+"""Encoder-decoder segmentor: backbone (+ neck) -> decode head (+ auxiliary heads)."""
+from typing import Dict, List, Mapping, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+from mmengine.structures import PixelData
+
+from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, SEGMENTORS
+from segkit.structures import SegDataSample
+
+
+@SEGMENTORS.register_module()
+class EncoderDecoder(BaseModel):
+    """The DeepLab model: a (dilated) backbone, an optional neck, a decode head and auxiliary heads.
+
+    ``forward(inputs, data_samples, mode)`` follows mmengine: ``'loss'`` returns the loss dict (decode head keys
+    prefixed ``decode.``, auxiliary ``aux.`` / ``aux_{i}.``), ``'predict'`` returns :class:`SegDataSample` s with
+    ``seg_logits`` and ``pred_sem_seg`` at each image's original size, ``'tensor'`` returns raw head logits.
+
+    ``test_cfg=dict(mode='whole')`` runs the whole padded image; ``dict(mode='slide', crop_size=(h, w),
+    stride=(sh, sw))`` averages logits of overlapping crops (for inputs larger than the training crop).
+    """
+
+    def __init__(self, *, backbone: dict, decode_head: dict, neck: Optional[dict] = None,
+                 auxiliary_head: Optional[Union[dict, Sequence[dict]]] = None, train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if isinstance(data_preprocessor, Mapping):
+            data_preprocessor = DATA_PREPROCESSORS.build(data_preprocessor)
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = BACKBONES.build(backbone)
+        self.neck = NECKS.build(neck) if neck is not None else None
+        self.decode_head = HEADS.build(decode_head)
+        self.num_classes = self.decode_head.num_classes
+        self.align_corners = self.decode_head.align_corners
+        aux_cfgs = [] if auxiliary_head is None else (
+            [auxiliary_head] if isinstance(auxiliary_head, Mapping) else list(auxiliary_head))
+        self.auxiliary_heads = nn.ModuleList(HEADS.build(cfg) for cfg in aux_cfgs)
+        self.train_cfg = dict(train_cfg or {})
+        self.test_cfg = dict(test_cfg or {'mode': 'whole'})
+        mode = self.test_cfg.get('mode', 'whole')
+        if mode not in ('whole', 'slide'):
+            raise ValueError(f"EncoderDecoder: test_cfg.mode must be 'whole' or 'slide', got {mode!r}")
+        if mode == 'slide' and not {'crop_size', 'stride'} <= set(self.test_cfg):
+            raise ValueError("EncoderDecoder: test_cfg mode='slide' needs crop_size=(h, w) and stride=(h, w)")
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # MMSegmentation names a single auxiliary head 'auxiliary_head' and a list of them 'auxiliary_head.i'.
+        legacy = prefix + 'auxiliary_head.'
+        single = len(self.auxiliary_heads) == 1
+        for key in [k for k in state_dict if k.startswith(legacy)]:
+            rest = key[len(legacy):]
+            new_rest = f'0.{rest}' if single else rest
+            state_dict[prefix + 'auxiliary_heads.' + new_rest] = state_dict.pop(key)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    # ----------------------------------------------------------------------------------------------- features
+    def extract_feat(self, inputs: torch.Tensor) -> List[torch.Tensor]:
+        feats = self.backbone(inputs)
+        return self.neck(feats) if self.neck is not None else feats
+
+    def encode_decode(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
+        """Logits at the input's size."""
+        return self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
+
+    # ------------------------------------------------------------------------------------------------- modes
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[List[SegDataSample]] = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.decode_head(self.extract_feat(inputs))
+        raise ValueError(f"EncoderDecoder.forward: mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
+
+    def loss(self, inputs: torch.Tensor, data_samples: List[SegDataSample]) -> Dict[str, torch.Tensor]:
+        feats = self.extract_feat(inputs)
+        losses = {f'decode.{k}': v for k, v in self.decode_head.loss(feats, data_samples, self.train_cfg).items()}
+        for i, head in enumerate(self.auxiliary_heads):
+            tag = 'aux' if len(self.auxiliary_heads) == 1 else f'aux_{i}'
+            losses.update({f'{tag}.{k}': v for k, v in head.loss(feats, data_samples, self.train_cfg).items()})
+        return losses
+
+    def predict(self, inputs: torch.Tensor,
+                data_samples: Optional[List[SegDataSample]] = None) -> List[SegDataSample]:
+        if data_samples is None:
+            h, w = inputs.shape[-2:]
+            data_samples = [SegDataSample(metainfo=dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h, w),
+                                                        padding_size=[0, 0, 0, 0])) for _ in range(len(inputs))]
+        metas = [s.metainfo for s in data_samples]
+        return self.postprocess_result(self.inference(inputs, metas), data_samples)
+
+    # --------------------------------------------------------------------------------------------- inference
+    def inference(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
+        for meta in batch_img_metas:
+            meta.setdefault('batch_input_shape', tuple(inputs.shape[-2:]))
+        if self.test_cfg.get('mode', 'whole') == 'slide':
+            return self.slide_inference(inputs, batch_img_metas)
+        return self.encode_decode(inputs, batch_img_metas)
+
+    def slide_inference(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
+        """Average the logits of ``crop_size`` windows moved by ``stride`` over the image (last windows are
+        shifted back inside the image, so every window is full-size where the image allows)."""
+        crop_h, crop_w = self.test_cfg['crop_size']
+        stride_h, stride_w = self.test_cfg['stride']
+        n, _, h, w = inputs.shape
+        logits = inputs.new_zeros((n, self.num_classes, h, w))
+        counts = inputs.new_zeros((1, 1, h, w))
+        rows = max(h - crop_h + stride_h - 1, 0) // stride_h + 1
+        cols = max(w - crop_w + stride_w - 1, 0) // stride_w + 1
+        for r in range(rows):
+            for c in range(cols):
+                y2, x2 = min(r * stride_h + crop_h, h), min(c * stride_w + crop_w, w)
+                y1, x1 = max(y2 - crop_h, 0), max(x2 - crop_w, 0)
+                crop = inputs[:, :, y1:y2, x1:x2]
+                metas = [dict(meta, img_shape=crop.shape[2:], batch_input_shape=crop.shape[2:])
+                         for meta in batch_img_metas]
+                logits[:, :, y1:y2, x1:x2] += self.encode_decode(crop, metas)
+                counts[:, :, y1:y2, x1:x2] += 1
+        return logits / counts
+
+    def postprocess_result(self, seg_logits: torch.Tensor,
+                           data_samples: List[SegDataSample]) -> List[SegDataSample]:
+        """Remove padding, resize logits to the original image size, and take the argmax."""
+        for logits, sample in zip(seg_logits, data_samples):
+            meta = sample.metainfo
+            left, right, top, bottom = meta.get('padding_size', [0, 0, 0, 0])
+            h, w = logits.shape[-2:]
+            logits = logits[:, top:h - bottom, left:w - right]
+            if meta.get('flip', False):  # only set by test-time augmentation pipelines that flip the input
+                dims = (2,) if meta.get('flip_direction', 'horizontal') == 'horizontal' else (1,)
+                logits = logits.flip(dims)
+            ori_shape = tuple(meta.get('ori_shape', logits.shape[-2:])[:2])
+            if tuple(logits.shape[-2:]) != ori_shape:
+                logits = F.interpolate(logits[None], size=ori_shape, mode='bilinear',
+                                       align_corners=self.align_corners)[0]
+            sample.seg_logits = PixelData(data=logits)
+            sample.pred_sem_seg = PixelData(data=logits.argmax(dim=0, keepdim=True))
+        return data_samples
