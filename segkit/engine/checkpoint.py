@@ -6,12 +6,15 @@ local-file loader so that ``--resume``, ``load_from``, ``init_cfg=dict(type='Pre
 all load through :func:`safe_load`, which unpickles only tensors, containers and the few types listed in
 :data:`SAFE_GLOBALS`. A file that needs anything else is refused with an error that names the file and the type;
 a user who trusts the file opts in for that path alone with ``SEGKIT_TRUSTED_CHECKPOINTS=/path/a.pth[:/path/b.pth]``.
+
+Saving goes through :class:`AtomicLocalBackend`, so an interrupted save keeps the previous checkpoint intact.
 """
 import os
 import pickle
 
 import numpy as np
 import torch
+from mmengine.fileio.backends import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
@@ -68,3 +71,32 @@ def _first_line(exc):
 def load_from_local(filename, map_location):
     """mmengine's loader for plain paths, replaced by :func:`safe_load`."""
     return safe_load(os.path.expanduser(filename), map_location=map_location)
+
+
+class AtomicLocalBackend(LocalBackend):
+    """mmengine's local file backend, but a file is written to a temporary name and renamed into place, so a
+    crash while saving a checkpoint never leaves a truncated file where the last good one was."""
+
+    def put(self, obj: bytes, filepath) -> None:
+        _atomic_write(filepath, obj, 'wb')
+
+    def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
+        _atomic_write(filepath, obj.encode(encoding), 'wb')
+
+
+def _atomic_write(filepath, payload: bytes, mode: str) -> None:
+    filepath = os.fspath(filepath)
+    os.makedirs(os.path.dirname(filepath) or '.', exist_ok=True)
+    tmp = f'{filepath}.tmp-{os.getpid()}'
+    try:
+        with open(tmp, mode) as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, filepath)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+register_backend('local', AtomicLocalBackend, force=True, prefixes='')

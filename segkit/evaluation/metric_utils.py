@@ -27,19 +27,22 @@ def intersect_and_union(*, pred: torch.Tensor, label: torch.Tensor, num_classes:
         raise ValueError(f'prediction shape {tuple(pred.shape)} differs from label shape {tuple(label.shape)}; '
                          'predictions must be at the label (original image) size')
     k = num_classes
-    label = label.to(device=pred.device)
     # One bincount over a (k+1)x(k+1) confusion matrix; row/column k collects the pixels that must not count.
-    # Routing them there with torch.where is several times faster than boolean-mask indexing.
-    index_dtype = torch.int32 if (k + 1) * (k + 1) < 2**31 else torch.int64
-    label = label.to(index_dtype)
-    pred = pred.to(index_dtype)
-    valid_label = (label >= 0) & (label < k)
-    if 0 <= ignore_index < k:
-        valid_label &= label != ignore_index
-    rows = torch.where(valid_label, label, k)
-    cols = torch.where((pred >= 0) & (pred < k), pred, k)
-    confusion = torch.bincount((rows * (k + 1) + cols).flatten(), minlength=(k + 1) * (k + 1))
-    confusion = confusion.view(k + 1, k + 1)[:k].to(torch.int64)  # drop the row of uncounted label pixels
+    # Sending them there (clamp/where) is several times faster than boolean-mask indexing.
+    label = label.to(device=pred.device, dtype=torch.int64)
+    pred = pred.to(torch.int64)
+    label_min, label_max = (v.item() for v in torch.aminmax(label))
+    pred_min, pred_max = (v.item() for v in torch.aminmax(pred))
+    if label_min >= 0 and not 0 <= ignore_index < k:  # the usual case: only labels >= k (e.g. 255) to drop
+        rows = label.clamp(max=k) if label_max > k else label
+    else:
+        valid = (label >= 0) & (label < k)
+        if 0 <= ignore_index < k:
+            valid &= label != ignore_index
+        rows = torch.where(valid, label, k)
+    cols = pred if pred_min >= 0 and pred_max < k else torch.where((pred >= 0) & (pred < k), pred, k)
+    confusion = torch.bincount(torch.add(cols, rows, alpha=k + 1).flatten(), minlength=(k + 1) * (k + 1))
+    confusion = confusion.view(k + 1, k + 1)[:k]  # drop the row of uncounted label pixels
     area_intersect = confusion.diagonal()
     area_label = confusion.sum(dim=1)
     area_pred = confusion[:, :k].sum(dim=0)
@@ -72,21 +75,20 @@ def summarize(*, total_intersect, total_union, total_pred, total_label, iou_metr
     inter, union, pred, label = (np.asarray(torch.as_tensor(a).cpu(), dtype=np.float64)
                                  for a in (total_intersect, total_union, total_pred, total_label))
     per_class: Dict[str, np.ndarray] = {}
-    for metric in iou_metrics:
-        if metric == 'mIoU':
-            per_class['IoU'] = _divide(inter, union)
-        elif metric == 'mDice':
-            per_class['Dice'] = _divide(2 * inter, pred + label)
-        else:
-            precision = _divide(inter, pred)
-            recall = _divide(inter, label)
-            per_class['Fscore'] = _divide((1 + beta**2) * precision * recall, beta**2 * precision + recall)
-            per_class['Precision'] = precision
-            per_class['Recall'] = recall
+    if 'mIoU' in iou_metrics:
+        per_class['IoU'] = _divide(inter, union)
     per_class['Acc'] = _divide(inter, label)
-    per_class = {name: values * 100 for name, values in per_class.items()}
-    if nan_to_num is not None:
+    if 'mDice' in iou_metrics:
+        per_class['Dice'] = _divide(2 * inter, pred + label)
+    if 'mFscore' in iou_metrics:
+        precision = _divide(inter, pred)
+        recall = _divide(inter, label)
+        per_class['Fscore'] = _divide((1 + beta**2) * precision * recall, beta**2 * precision + recall)
+        per_class['Precision'] = precision
+        per_class['Recall'] = recall
+    if nan_to_num is not None:  # replaces the fraction, as MMSegmentation does, so 1 reads as 100 %
         per_class = {name: np.nan_to_num(values, nan=nan_to_num) for name, values in per_class.items()}
+    per_class = {name: values * 100 for name, values in per_class.items()}
 
     summary: Dict[str, float] = {'aAcc': float(_divide(inter.sum(keepdims=True), label.sum(keepdims=True))[0] * 100)}
     for name, values in per_class.items():

@@ -1,0 +1,179 @@
+"""SegDataset: pairs images with their label masks, MMSegmentation 1.x style."""
+import os
+import os.path as osp
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+
+from segkit.registry import DATASETS, TRANSFORMS
+
+
+def random_palette(num_classes: int, seed: int = 42) -> List[List[int]]:
+    """A fixed pseudo-random RGB palette for datasets that do not define one."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size=(num_classes, 3)).tolist()
+
+
+@DATASETS.register_module()
+class SegDataset(BaseDataset):
+    """Semantic segmentation dataset: images under ``data_prefix['img_path']``, masks under
+    ``data_prefix['seg_map_path']`` with the same relative name (``name + img_suffix`` pairs with
+    ``name + seg_map_suffix``).
+
+    Samples come from ``ann_file`` (a text file of names without suffix, one per line, relative to the image
+    folder) or, without it, from listing the image folder recursively (sorted). Leave ``seg_map_path`` out of
+    ``data_prefix`` for images without masks (inference).
+
+    ``metainfo=dict(classes=..., palette=...)`` overrides the class's ``METAINFO``; a subset of the default
+    classes trains on that subset only: the other classes' labels become ``ignore_index``. ``label_map`` maps
+    raw mask values to train ids (applied after ``reduce_zero_label``, which turns 0 into ``ignore_index`` and
+    shifts the rest down by one).
+
+    Each sample dict from :meth:`get_data_info` carries ``img_path``, ``seg_map_path``, ``label_map``,
+    ``reduce_zero_label``, ``seg_fields``, ``num_classes`` and ``ignore_index`` for the pipeline;
+    ``LoadAnnotations`` uses the last two to reject masks with labels the model cannot learn.
+
+    With ``lazy_init=True`` building the object touches no file; :meth:`full_init` (run by the Runner, or on
+    first use) lists the data.
+    """
+
+    METAINFO: dict = dict(classes=None, palette=None)
+
+    def __init__(self,
+                 *,
+                 data_root: str = '',
+                 data_prefix: Optional[Dict[str, str]] = None,
+                 img_suffix: str = '.jpg',
+                 seg_map_suffix: str = '.png',
+                 ann_file: str = '',
+                 metainfo: Optional[dict] = None,
+                 ignore_index: int = 255,
+                 reduce_zero_label: bool = False,
+                 label_map: Optional[Dict[int, int]] = None,
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 test_mode: bool = False,
+                 lazy_init: bool = False,
+                 serialize_data: bool = True,
+                 filter_cfg: Optional[dict] = None,
+                 indices: Optional[Union[int, Sequence[int]]] = None,
+                 max_refetch: int = 1000) -> None:
+        if data_prefix is None:
+            data_prefix = dict(img_path='', seg_map_path='')
+        unknown = set(data_prefix) - {'img_path', 'seg_map_path'}
+        if unknown:
+            raise KeyError(f'{type(self).__name__}: data_prefix has unknown keys {sorted(unknown)}; '
+                           "use dict(img_path='<image folder>', seg_map_path='<mask folder>').")
+        self.img_suffix = img_suffix
+        self.seg_map_suffix = seg_map_suffix
+        self.ignore_index = ignore_index
+        self.reduce_zero_label = reduce_zero_label
+        # Built with segkit's registry so that segkit's transforms resolve even without default_scope='segkit'.
+        pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root, data_prefix=dict(data_prefix),
+                         filter_cfg=filter_cfg, indices=indices, serialize_data=serialize_data,
+                         pipeline=pipeline, test_mode=test_mode, lazy_init=True, max_refetch=max_refetch)
+        self._resolve_metainfo(label_map)
+        if not lazy_init:
+            self.full_init()
+
+    # ----------------------------------------------------------------------------------------------- metainfo
+    def _resolve_metainfo(self, label_map: Optional[Dict[int, int]]) -> None:
+        name = type(self).__name__
+        classes = self._metainfo.get('classes')
+        if not classes:
+            raise ValueError(f'{name} needs class names: pass metainfo=dict(classes=[...]) (and optionally '
+                             'palette=[[r, g, b], ...]).')
+        classes = tuple(classes)
+        default_classes = self.METAINFO.get('classes')
+        default_palette = self.METAINFO.get('palette')
+        merged_map: Dict[int, int] = {}
+        palette = self._metainfo.get('palette')
+        if default_classes and classes != tuple(default_classes):
+            missing = [c for c in classes if c not in default_classes]
+            if missing:
+                raise ValueError(f'{name}: metainfo classes {missing} are not among its classes '
+                                 f'{list(default_classes)}; give a subset of them (or use SegDataset/'
+                                 'FolderSegDataset for a different class list).')
+            for old_id, cls in enumerate(default_classes):
+                merged_map[old_id] = classes.index(cls) if cls in classes else self.ignore_index
+            if palette is None or palette == default_palette:
+                palette = [default_palette[default_classes.index(c)] for c in classes] if default_palette else None
+        merged_map.update(label_map or {})
+        if palette is None:
+            palette = random_palette(len(classes))
+        if len(palette) != len(classes):
+            raise ValueError(f'{name}: palette has {len(palette)} colours for {len(classes)} classes; give one '
+                             '[r, g, b] per class.')
+        self.label_map = {int(k): int(v) for k, v in merged_map.items()} or None
+        self._metainfo.update(classes=classes, palette=[list(map(int, c)) for c in palette],
+                              label_map=self.label_map, reduce_zero_label=self.reduce_zero_label,
+                              ignore_index=self.ignore_index)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self._metainfo['classes'])
+
+    # -------------------------------------------------------------------------------------------- sample list
+    def get_data_info(self, idx: int) -> dict:
+        """The idx-th sample with the dataset-wide keys the pipeline needs."""
+        info = super().get_data_info(idx)
+        info.update(label_map=self.label_map, reduce_zero_label=self.reduce_zero_label, seg_fields=[],
+                    num_classes=self.num_classes, ignore_index=self.ignore_index)
+        return info
+
+    def load_data_list(self) -> List[dict]:
+        """List ``dict(img_path, seg_map_path)`` for every sample; a missing image or mask is an error."""
+        img_dir = self.data_prefix.get('img_path', '')
+        seg_dir = self.data_prefix.get('seg_map_path') or None
+        names = self._names_from_ann_file(img_dir) if self.ann_file else self._names_from_folder(img_dir)
+        data_list, missing = [], []
+        for name in names:
+            img_path = osp.join(img_dir, name + self.img_suffix)
+            seg_path = osp.join(seg_dir, name + self.seg_map_suffix) if seg_dir else None
+            if seg_path is not None and not osp.isfile(seg_path):
+                missing.append((img_path, seg_path))
+            data_list.append(dict(img_path=img_path, seg_map_path=seg_path))
+        if missing:
+            shown = '\n'.join(f'  image {i} -> expected mask {s}' for i, s in missing[:5])
+            more = f'\n  ... and {len(missing) - 5} more' if len(missing) > 5 else ''
+            raise FileNotFoundError(
+                f'{type(self).__name__}: {len(missing)} of {len(names)} images have no mask:\n{shown}{more}\n'
+                f"Check data_prefix['seg_map_path'] and seg_map_suffix='{self.seg_map_suffix}'.")
+        return data_list
+
+    def _names_from_ann_file(self, img_dir: str) -> List[str]:
+        if not osp.isfile(self.ann_file):
+            raise FileNotFoundError(f'{type(self).__name__}: ann_file {self.ann_file} does not exist (it is joined '
+                                    f"to data_root='{self.data_root}'); give a text file of image names or "
+                                    'ann_file=\'\' to list the image folder.')
+        with open(self.ann_file, encoding='utf-8') as f:
+            names = [line.strip() for line in f if line.strip()]
+        if not names:
+            raise ValueError(f'{type(self).__name__}: ann_file {self.ann_file} lists no names.')
+        absent = [n for n in names if not osp.isfile(osp.join(img_dir, n + self.img_suffix))]
+        if absent:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: {len(absent)} names in {self.ann_file} have no image, e.g. '
+                f"{osp.join(img_dir, absent[0] + self.img_suffix)}; check data_prefix['img_path'] and "
+                f"img_suffix='{self.img_suffix}'.")
+        return names
+
+    def _names_from_folder(self, img_dir: str) -> List[str]:
+        folder = img_dir or '.'
+        if not osp.isdir(folder):
+            raise FileNotFoundError(f"{type(self).__name__}: image folder '{folder}' does not exist (data_root="
+                                    f"'{self.data_root}', data_prefix['img_path'] joined to it). Put the data "
+                                    'there or fix data_root / data_prefix in the config.')
+        names = []
+        for root, dirs, files in os.walk(folder, followlinks=True):
+            dirs.sort()
+            rel_root = osp.relpath(root, folder)
+            for file in files:
+                if file.endswith(self.img_suffix):
+                    rel = file if rel_root == '.' else osp.join(rel_root, file)
+                    names.append(rel[:len(rel) - len(self.img_suffix)])
+        if not names:
+            raise FileNotFoundError(f"{type(self).__name__}: no files ending in '{self.img_suffix}' under "
+                                    f"'{folder}'; check img_suffix and data_prefix['img_path'].")
+        return sorted(names)

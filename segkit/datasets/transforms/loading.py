@@ -1,0 +1,150 @@
+"""Loading transforms whose errors name the file at fault."""
+from typing import Dict, Optional
+
+import mmcv
+import mmengine.fileio as fileio
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
+
+from segkit.registry import TRANSFORMS
+
+
+class DataFileError(OSError):
+    """An image or mask file that is missing, unreadable or inconsistent with its pair."""
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFile(MMCVLoadImageFromFile):
+    """mmcv's ``LoadImageFromFile`` (same arguments, same output) with errors that name the file.
+
+    Registered under the same name in segkit's transform registry, which ``default_scope='segkit'`` searches
+    before mmengine's root where mmcv's class lives, so MMSegmentation-style configs get this one unchanged.
+    mmcv's original stays reachable as ``type='mmengine.LoadImageFromFile'``.
+    """
+
+    def transform(self, results: dict) -> Optional[dict]:
+        filename = results['img_path']
+        try:
+            loaded = super().transform(results)
+        except FileNotFoundError as err:
+            raise DataFileError(f'image file {filename} does not exist; check data_root / data_prefix / img_suffix '
+                                'of the dataset.') from err
+        except Exception as err:  # mmcv asserts on undecodable bytes; other backends raise their own errors
+            raise DataFileError(f'cannot read image {filename}: {type(err).__name__}: {err}. The file may be '
+                                'truncated or not an image; replace it or drop it from the dataset.') from err
+        return loaded
+
+
+@TRANSFORMS.register_module()
+class LoadAnnotations(BaseTransform):
+    """Read the label mask of ``results['seg_map_path']`` into ``results['gt_seg_map']`` (HxW, file dtype).
+
+    Applies ``reduce_zero_label`` (0 -> 255, others minus one) and then ``results['label_map']`` (raw value ->
+    train id). When the results carry ``num_classes`` and ``ignore_index`` (SegDataset adds them) every label
+    must be a class index or the ignore index; otherwise a ``ValueError`` names the file and the bad values.
+
+    Args:
+        reduce_zero_label: overrides ``results['reduce_zero_label']`` when not None.
+        imdecode_backend: mmcv decoding backend; 'pillow' keeps the indices of palette PNGs (VOC), which cv2
+            would expand to colours.
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self,
+                 *,
+                 reduce_zero_label: Optional[bool] = None,
+                 imdecode_backend: str = 'pillow',
+                 backend_args: Optional[dict] = None) -> None:
+        self.reduce_zero_label = reduce_zero_label
+        self.imdecode_backend = imdecode_backend
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        path = results['seg_map_path']
+        mask = self._read(path)
+        img = results.get('img')
+        if img is not None and img.shape[:2] != mask.shape:
+            raise DataFileError(f"image {results.get('img_path')} is {img.shape[0]}x{img.shape[1]} (HxW) but its "
+                                f'mask {path} is {mask.shape[0]}x{mask.shape[1]}; masks must match their image '
+                                'pixel for pixel.')
+        reduce_zero_label = self.reduce_zero_label
+        if reduce_zero_label is None:
+            reduce_zero_label = results.get('reduce_zero_label', False)
+        mask = remap_labels(mask, reduce_zero_label, results.get('label_map'))
+        if results.get('num_classes') is not None:
+            check_labels(mask, results['num_classes'], results.get('ignore_index', 255), path)
+        results['gt_seg_map'] = mask
+        results['reduce_zero_label'] = reduce_zero_label
+        seg_fields = results.setdefault('seg_fields', [])
+        if 'gt_seg_map' not in seg_fields:
+            seg_fields.append('gt_seg_map')
+        return results
+
+    def _read(self, path: str) -> np.ndarray:
+        try:
+            data = fileio.get(path, backend_args=self.backend_args)
+        except FileNotFoundError as err:
+            raise DataFileError(f'mask file {path} does not exist; check the dataset seg_map_path / '
+                                'seg_map_suffix.') from err
+        try:
+            mask = mmcv.imfrombytes(data, flag='unchanged', backend=self.imdecode_backend)
+        except Exception as err:
+            raise DataFileError(f'cannot decode mask {path}: {type(err).__name__}: {err}') from err
+        if mask is None:
+            raise DataFileError(f'cannot decode mask {path}: the file may be truncated or not an image.')
+        if mask.ndim == 3:
+            raise DataFileError(f'mask {path} has {mask.shape[2]} channels; masks must be single-channel images '
+                                'of class indices (a colour-coded mask must first be converted with its palette).')
+        return mask
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(reduce_zero_label={self.reduce_zero_label}, '
+                f"imdecode_backend='{self.imdecode_backend}')")
+
+
+def remap_labels(mask: np.ndarray, reduce_zero_label: bool, label_map: Optional[Dict[int, int]],
+                 ignore_index: int = 255) -> np.ndarray:
+    """Apply reduce_zero_label then label_map; a 256-entry lookup table for uint8 masks."""
+    if not reduce_zero_label and not label_map:
+        return mask
+    if mask.dtype == np.uint8:
+        lut = np.arange(256, dtype=np.int64)
+        if reduce_zero_label:
+            lut = lut - 1
+            lut[0] = lut[255] = ignore_index
+        if label_map:
+            lut = _apply_map(lut, label_map)
+        if lut.min() >= 0 and lut.max() <= 255:
+            return lut.astype(np.uint8)[mask]
+        return lut[mask]
+    mask = mask.astype(np.int64)
+    if reduce_zero_label:
+        ignored = (mask == 0) | (mask == ignore_index)
+        mask = mask - 1
+        mask[ignored] = ignore_index
+    return _apply_map(mask, label_map) if label_map else mask
+
+
+def _apply_map(values: np.ndarray, label_map: Dict[int, int]) -> np.ndarray:
+    out = values.copy()
+    for old, new in label_map.items():
+        out[values == old] = new
+    return out
+
+
+def check_labels(mask: np.ndarray, num_classes: int, ignore_index: int, path: str) -> None:
+    """Raise if ``mask`` holds a value that is neither in [0, num_classes) nor ``ignore_index``."""
+    if mask.size == 0 or (mask.min() >= 0 and mask.max() < num_classes):
+        return
+    if mask.dtype == np.uint8:
+        present = np.flatnonzero(np.bincount(mask.ravel(), minlength=256))
+    else:
+        present = np.unique(mask)
+    bad = [int(v) for v in present if (v < 0 or v >= num_classes) and v != ignore_index]
+    if bad:
+        shown = ', '.join(map(str, bad[:10])) + (' ...' if len(bad) > 10 else '')
+        raise ValueError(f'mask {path} holds label values [{shown}] that are neither a class index (0..'
+                         f'{num_classes - 1} for {num_classes} classes) nor the ignore index {ignore_index}. '
+                         "Check the dataset's classes, map raw values with label_map, or set reduce_zero_label="
+                         "True if 0 means 'unlabelled'.")

@@ -1,0 +1,46 @@
+"""Config adjustments the tools make before handing a config to mmengine's Runner."""
+import os.path as osp
+from typing import Optional
+
+import torch
+from mmengine.config import Config, ConfigDict
+
+
+def replace_sync_bn(node):
+    """SyncBN -> BN everywhere in a (model) config; used where training is not distributed."""
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+        for value in node.values():
+            replace_sync_bn(value)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            replace_sync_bn(value)
+    return node
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path} (configs live under configs/, e.g. '
+                                f'configs/deeplabv3plus/r50_512x512_voc.py)')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    cfg.setdefault('default_scope', 'segkit')
+    return cfg
+
+
+def prepare_for_launcher(cfg: Config, launcher: str) -> Config:
+    """Distributed runs keep SyncBN and use NCCL on GPUs, gloo on CPUs; single-process runs get plain BN."""
+    cfg.launcher = launcher
+    if launcher == 'none':
+        replace_sync_bn(cfg.model)
+    env_cfg = cfg.setdefault('env_cfg', ConfigDict())
+    dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict(backend='nccl'))
+    if not torch.cuda.is_available():
+        dist_cfg['backend'] = 'gloo'
+    return cfg
+
+
+def default_work_dir(config_path: str) -> str:
+    return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])

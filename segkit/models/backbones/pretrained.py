@@ -1,0 +1,26 @@
+"""Reading a backbone's weights out of a checkpoint file."""
+from collections.abc import Mapping
+from typing import Dict, Optional
+
+from segkit.engine.checkpoint import safe_load
+
+
+def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> Dict:
+    """Load ``checkpoint`` with :func:`~segkit.engine.checkpoint.safe_load` and return its state_dict.
+
+    Accepts a bare state_dict or ``{'state_dict': ...}``; strips the ``module.`` left by DataParallel. With
+    ``prefix`` (e.g. ``'backbone.'``, as mmengine's ``Pretrained``), keeps only the keys under it, prefix removed.
+    """
+    loaded = safe_load(checkpoint, map_location=map_location)
+    if not isinstance(loaded, Mapping):
+        raise TypeError(f'{checkpoint}: expected a state_dict or a dict with a "state_dict" entry, '
+                        f'got {type(loaded).__name__}')
+    state_dict = loaded.get('state_dict', loaded)
+    state_dict = {(k[len('module.'):] if k.startswith('module.') else k): v for k, v in state_dict.items()}
+    if prefix:
+        prefix = prefix if prefix.endswith('.') else prefix + '.'
+        state_dict = {k[len(prefix):]: v for k, v in state_dict.items() if k.startswith(prefix)}
+        if not state_dict:
+            raise KeyError(f"{checkpoint}: no key starts with prefix='{prefix}'; check init_cfg's prefix "
+                           f'(or drop it when the file holds the backbone alone)')
+    return state_dict

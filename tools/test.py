@@ -1,0 +1,53 @@
+"""Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--cfg-options k=v]."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a source checkout
+
+from mmengine.config import ConfigDict, DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import segkit  # noqa: E402,F401  (safe checkpoint loading)
+from segkit.engine.config_setup import default_work_dir, load_config, prepare_for_launcher  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Evaluate a segkit checkpoint on the config\'s test set')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation)')
+    parser.add_argument('--work-dir', help='where the evaluation log goes')
+    parser.add_argument('--show-dir', help='write image | ground truth | prediction colour overlays here')
+    parser.add_argument('--out', help='write the predicted label maps (PNG, one per image) here')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
+    return parser.parse_args(argv)
+
+
+def build_config(args):
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    prepare_for_launcher(cfg, args.launcher)
+    cfg.load_from = args.checkpoint
+    cfg.resume = False
+    if not os.path.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    hooks = cfg.setdefault('default_hooks', ConfigDict())
+    if args.show_dir or args.out:
+        vis = hooks.get('visualization') or ConfigDict(type='SegVisualizationHook')
+        if args.show_dir:
+            vis.update(draw=True, out_dir=args.show_dir)
+        if args.out:
+            vis.update(pred_dir=args.out)
+        hooks['visualization'] = vis
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    runner = Runner.from_cfg(build_config(args))
+    return runner.test()
+
+
+if __name__ == '__main__':
+    main()

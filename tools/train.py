@@ -1,0 +1,57 @@
+"""Train a segmentor: python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v]."""
+import argparse
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a source checkout
+
+from mmengine.config import DictAction  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+import segkit  # noqa: E402,F401  (safe checkpoint loading, atomic saving)
+from segkit.engine.config_setup import default_work_dir, load_config, prepare_for_launcher  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a segkit segmentor')
+    parser.add_argument('config', help='config file, e.g. configs/deeplabv3plus/r101_512x512_voc.py')
+    parser.add_argument('--work-dir', help='where logs and checkpoints go (default work_dirs/<config name>)')
+    parser.add_argument('--resume', nargs='?', const='auto', default=None, metavar='CKPT',
+                        help='resume from CKPT, or without a value from the latest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: float16 + loss scaling on CUDA, bfloat16 autocast on CPU')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. train_cfg.max_iters=1000 model.decode_head.num_classes=5')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
+                        help='job launcher (tools/dist_train.sh uses torchrun with --launcher pytorch)')
+    return parser.parse_args(argv)
+
+
+def build_config(args):
+    cfg = load_config(args.config, args.cfg_options)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    prepare_for_launcher(cfg, args.launcher)
+    if args.amp:
+        import torch
+        wrapper = cfg.optim_wrapper
+        if torch.cuda.is_available():
+            wrapper.type = 'AmpOptimWrapper'
+            wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            wrapper.type = 'AutocastOptimWrapper'
+            wrapper.setdefault('dtype', 'bfloat16')
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume:
+        cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    runner = Runner.from_cfg(build_config(args))
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
