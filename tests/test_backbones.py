@@ -206,7 +206,7 @@ def test_mobilenet_bad_arguments(kwargs, message):
         MobileNetV2(**kwargs)
 
 
-# features[:k] of torchvision's mobilenet_v2 ends where segkit's stage k-th... : stage i -> features[:END[i]]
+# segkit stage i (layer{i+1}) ends where torchvision's features[:FEATURE_ENDS[i]] ends (stem + cumulative repeats).
 FEATURE_ENDS = (2, 4, 7, 11, 14, 17, 18)
 
 

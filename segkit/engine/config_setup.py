@@ -31,14 +31,22 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
 
 
 def prepare_for_launcher(cfg: Config, launcher: str) -> Config:
-    """Distributed runs keep SyncBN and use NCCL on GPUs, gloo on CPUs; single-process runs get plain BN."""
+    """Fit the config to where it runs.
+
+    Distributed on GPUs: SyncBN and NCCL as configured. Distributed on CPUs: gloo, plain BN (torch's SyncBN
+    needs a GPU) and DDP without ``device_ids``, broadcasting rank 0's BN buffers every step. Single process:
+    plain BN.
+    """
     cfg.launcher = launcher
-    if launcher == 'none':
+    cuda = torch.cuda.is_available()
+    if launcher == 'none' or not cuda:
         replace_sync_bn(cfg.model)
     env_cfg = cfg.setdefault('env_cfg', ConfigDict())
     dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict(backend='nccl'))
-    if not torch.cuda.is_available():
+    if not cuda:
         dist_cfg['backend'] = 'gloo'
+        if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
+            cfg.model_wrapper_cfg = ConfigDict(type='MMDistributedDataParallel', broadcast_buffers=True)
     return cfg
 
 

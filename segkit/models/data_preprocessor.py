@@ -26,7 +26,8 @@ class SegDataPreProcessor(BaseDataPreprocessor):
     Images are padded with ``pad_val`` *after* normalisation (0 = the mean colour, as the DeepLab code pads
     crops) and labels with ``seg_pad_val`` (the ignore index), so padding never enters the loss. Each sample's
     ``padding_size`` (left, right, top, bottom) and ``batch_input_shape`` are recorded for the segmentor to undo
-    the padding at test time. ``test_cfg=dict(size_divisor=...)`` pads test batches differently from training.
+    the padding at test time. ``test_cfg=dict(size=..., size_divisor=...)`` sets test-time padding (default: the training ``size_divisor``;
+    never the training crop ``size``).
     ``channels_last`` returns the batch in channels-last memory format (faster convolutions on CPU).
     """
 
@@ -56,7 +57,7 @@ class SegDataPreProcessor(BaseDataPreprocessor):
         if training and samples is None:
             raise ValueError('SegDataPreProcessor: training batches need data_samples with gt_sem_seg')
         size, divisor = (self.size, self.size_divisor) if training else (
-            self.test_cfg.get('size'), self.test_cfg.get('size_divisor'))
+            self.test_cfg.get('size'), self.test_cfg.get('size_divisor', self.size_divisor))
         h, w = _padded_size([tuple(img.shape[-2:]) for img in images], size, divisor)
 
         batch = images[0].new_full((len(images), 3, h, w), self.pad_val, dtype=torch.float32)

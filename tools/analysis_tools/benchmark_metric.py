@@ -1,6 +1,6 @@
 """Time IoUMetric's process + compute_metrics on random predictions and print images per second.
 
-    python tools/analysis_tools/benchmark_metric.py --num-images 100 --size 512 --num-classes 21
+    python tools/analysis_tools/benchmark_metric.py --num-images 100 --size 512 --num-classes 21 [--threads 1]
 """
 import argparse
 import logging
@@ -19,6 +19,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-classes', type=int, default=21)
     parser.add_argument('--repeats', type=int, default=3, help='timed runs; the best is reported')
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch intra-op threads (default: torch\'s own); 1 avoids contention on busy machines')
     return parser.parse_args()
 
 
@@ -47,6 +49,8 @@ def run_once(*, metric: IoUMetric, samples: list) -> float:
 
 def main() -> None:
     args = parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     MMLogger.get_instance('benchmark_metric').setLevel(logging.WARNING)  # keep the per-class table quiet
     metric = IoUMetric(prefix='bench', num_classes=args.num_classes)
     samples = make_samples(num_images=args.num_images, size=args.size, num_classes=args.num_classes,

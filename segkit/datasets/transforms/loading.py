@@ -1,6 +1,7 @@
 """Loading transforms whose errors name the file at fault."""
 from typing import Dict, Optional
 
+import cv2
 import mmcv
 import mmengine.fileio as fileio
 import numpy as np
@@ -11,7 +12,7 @@ from segkit.registry import TRANSFORMS
 
 
 class DataFileError(OSError):
-    """An image or mask file that is missing, unreadable or inconsistent with its pair."""
+    """An image or mask file that exists but cannot be decoded."""
 
 
 @TRANSFORMS.register_module()
@@ -28,8 +29,8 @@ class LoadImageFromFile(MMCVLoadImageFromFile):
         try:
             loaded = super().transform(results)
         except FileNotFoundError as err:
-            raise DataFileError(f'image file {filename} does not exist; check data_root / data_prefix / img_suffix '
-                                'of the dataset.') from err
+            raise FileNotFoundError(f'image file {filename} does not exist; check data_root / data_prefix / '
+                                    'img_suffix of the dataset.') from err
         except Exception as err:  # mmcv asserts on undecodable bytes; other backends raise their own errors
             raise DataFileError(f'cannot read image {filename}: {type(err).__name__}: {err}. The file may be '
                                 'truncated or not an image; replace it or drop it from the dataset.') from err
@@ -63,15 +64,16 @@ class LoadAnnotations(BaseTransform):
     def transform(self, results: dict) -> dict:
         path = results['seg_map_path']
         mask = self._read(path)
-        img = results.get('img')
-        if img is not None and img.shape[:2] != mask.shape:
-            raise DataFileError(f"image {results.get('img_path')} is {img.shape[0]}x{img.shape[1]} (HxW) but its "
-                                f'mask {path} is {mask.shape[0]}x{mask.shape[1]}; masks must match their image '
-                                'pixel for pixel.')
+        # ori_shape is the image as read: test pipelines load the mask after Resize, as in MMSegmentation.
+        img_hw = results.get('ori_shape') or (results['img'].shape[:2] if results.get('img') is not None else None)
+        if img_hw is not None and tuple(img_hw) != mask.shape:
+            raise ValueError(f"image {results.get('img_path')} is {img_hw[0]}x{img_hw[1]} (HxW) but its mask "
+                             f'{path} is {mask.shape[0]}x{mask.shape[1]}; masks must match their image pixel for '
+                             'pixel.')
         reduce_zero_label = self.reduce_zero_label
         if reduce_zero_label is None:
             reduce_zero_label = results.get('reduce_zero_label', False)
-        mask = remap_labels(mask, reduce_zero_label, results.get('label_map'))
+        mask = remap_labels(mask, reduce_zero_label, results.get('label_map'), results.get('ignore_index', 255))
         if results.get('num_classes') is not None:
             check_labels(mask, results['num_classes'], results.get('ignore_index', 255), path)
         results['gt_seg_map'] = mask
@@ -85,8 +87,8 @@ class LoadAnnotations(BaseTransform):
         try:
             data = fileio.get(path, backend_args=self.backend_args)
         except FileNotFoundError as err:
-            raise DataFileError(f'mask file {path} does not exist; check the dataset seg_map_path / '
-                                'seg_map_suffix.') from err
+            raise FileNotFoundError(f"mask file {path} does not exist; check the dataset's data_prefix"
+                                    "['seg_map_path'] and seg_map_suffix.") from err
         try:
             mask = mmcv.imfrombytes(data, flag='unchanged', backend=self.imdecode_backend)
         except Exception as err:
@@ -116,7 +118,7 @@ def remap_labels(mask: np.ndarray, reduce_zero_label: bool, label_map: Optional[
         if label_map:
             lut = _apply_map(lut, label_map)
         if lut.min() >= 0 and lut.max() <= 255:
-            return lut.astype(np.uint8)[mask]
+            return cv2.LUT(mask, lut.astype(np.uint8))
         return lut[mask]
     mask = mask.astype(np.int64)
     if reduce_zero_label:
@@ -137,6 +139,9 @@ def check_labels(mask: np.ndarray, num_classes: int, ignore_index: int, path: st
     """Raise if ``mask`` holds a value that is neither in [0, num_classes) nor ``ignore_index``."""
     if mask.size == 0 or (mask.min() >= 0 and mask.max() < num_classes):
         return
+    if ignore_index >= num_classes and mask.min() >= 0 and (
+            np.count_nonzero(mask >= num_classes) == np.count_nonzero(mask == ignore_index)):
+        return  # every out-of-range pixel is an ignored one
     if mask.dtype == np.uint8:
         present = np.flatnonzero(np.bincount(mask.ravel(), minlength=256))
     else:
