@@ -33,13 +33,12 @@ def build_config(args):
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     hooks = cfg.setdefault('default_hooks', ConfigDict())
-    if args.show_dir or args.out:
+    if args.show_dir:
         vis = hooks.get('visualization') or ConfigDict(type='SegVisualizationHook')
-        if args.show_dir:
-            vis.update(draw=True, out_dir=args.show_dir)
-        if args.out:
-            vis.update(pred_dir=args.out)
+        vis.update(draw=True, out_dir=os.path.abspath(args.show_dir), max_images=None)
         hooks['visualization'] = vis
+    if args.out:
+        cfg.test_evaluator['output_dir'] = os.path.abspath(args.out)
     return cfg
 
 

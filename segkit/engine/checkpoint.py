@@ -9,6 +9,7 @@ a user who trusts the file opts in for that path alone with ``SEGKIT_TRUSTED_CHE
 
 Saving goes through :class:`AtomicLocalBackend`, so an interrupted save keeps the previous checkpoint intact.
 """
+import copyreg
 import os
 import pickle
 
@@ -33,6 +34,18 @@ def _numpy_globals():
 #: Every non-tensor type a segkit/mmengine/MMSegmentation checkpoint holds: the message hub's history
 #: buffers and the numpy scalars/arrays inside them. Nothing here runs code when unpickled.
 SAFE_GLOBALS = [HistoryBuffer, *_numpy_globals()]
+# segkit saves HistoryBuffers through their constructor (see _reduce_history_buffer). Checkpoints saved by plain
+# mmengine / MMSegmentation 1.x training pickle them with builtins.getattr and are refused (with the opt-in hint);
+# MMSegmentation's released model-zoo files hold only tensors and plain metadata and load.
+
+
+def _reduce_history_buffer(buffer: HistoryBuffer):
+    # mmengine pickles a HistoryBuffer's per-instance statistics table through builtins.getattr, which no
+    # weights_only loader may allow; rebuilding it from its constructor arguments needs only lists of floats.
+    return HistoryBuffer, (buffer._log_history.tolist(), buffer._count_history.tolist(), buffer.max_length)
+
+
+copyreg.pickle(HistoryBuffer, _reduce_history_buffer)
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):

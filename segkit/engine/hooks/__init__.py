@@ -1,4 +1,5 @@
 """Hooks registered in ``segkit.registry.HOOKS``."""
+from .progress_hook import ProgressBarHook
 from .visualization_hook import SegVisualizationHook
 
-__all__ = ['SegVisualizationHook']
+__all__ = ['ProgressBarHook', 'SegVisualizationHook']

@@ -37,16 +37,19 @@ class SegVisualizationHook(Hook):
 
     Args:
         draw: turn drawing on.
-        out_dir: folder the images are written to (created when needed).
+        out_dir: folder the images are written to (created when needed); a relative path is taken inside the
+            run's work dir.
         interval: draw every ``interval``-th validation batch.
         alpha: weight of the class colour in the blend.
         ignore_index: label value left undrawn.
         backend_args: passed to ``mmcv.imread`` / ``mmcv.imwrite`` (e.g. for remote storage).
+        max_images: stop after this many images per validation / test run (None: no limit).
     """
     priority = 'NORMAL'
 
     def __init__(self, *, draw: bool = False, out_dir: Optional[str] = None, interval: int = 50,
-                 alpha: float = 0.5, ignore_index: int = 255, backend_args: Optional[dict] = None) -> None:
+                 alpha: float = 0.5, ignore_index: int = 255, backend_args: Optional[dict] = None,
+                 max_images: Optional[int] = None) -> None:
         if interval < 1:
             raise ValueError(f'interval must be >= 1, got {interval}')
         self.draw = draw
@@ -55,6 +58,14 @@ class SegVisualizationHook(Hook):
         self.alpha = alpha
         self.ignore_index = ignore_index
         self.backend_args = backend_args
+        self.max_images = max_images
+        self._drawn = 0
+
+    def before_val(self, runner) -> None:
+        self._drawn = 0
+
+    def before_test(self, runner) -> None:
+        self._drawn = 0
 
     def after_val_iter(self, runner, batch_idx: int, data_batch=None, outputs: Optional[Sequence] = None) -> None:
         if self.every_n_inner_iters(batch_idx, self.interval):
@@ -73,7 +84,10 @@ class SegVisualizationHook(Hook):
         if not self.draw or self.out_dir is None or not outputs:
             return
         palette = self._palette(runner)
+        out_dir = osp.join(runner.work_dir, self.out_dir) if not osp.isabs(self.out_dir) else self.out_dir
         for data_sample in outputs:
+            if self.max_images is not None and self._drawn >= self.max_images:
+                return
             img_path = _meta(data_sample, 'img_path')
             pred = _label_map(data_sample, 'pred_sem_seg')
             if img_path is None or pred is None:
@@ -82,4 +96,5 @@ class SegVisualizationHook(Hook):
             canvas = draw_side_by_side(image, pred, _label_map(data_sample, 'gt_sem_seg'), palette=palette,
                                        alpha=self.alpha, ignore_index=self.ignore_index)
             stem = osp.splitext(osp.basename(img_path))[0]
-            mmcv.imwrite(canvas, osp.join(self.out_dir, f'{stem}.png'), backend_args=self.backend_args)
+            mmcv.imwrite(canvas, osp.join(out_dir, f'{stem}.png'), backend_args=self.backend_args)
+            self._drawn += 1

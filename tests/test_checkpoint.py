@@ -1,0 +1,75 @@
+import collections
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import CheckpointLoader
+
+from segkit.engine.checkpoint import TRUST_ENV, UnsafeCheckpointError, safe_load
+
+
+class Payload:
+    """An arbitrary class: unpickling it would run code from wherever it lives."""
+
+    def __init__(self):
+        self.x = 1
+
+
+def test_runner_style_checkpoint_loads_weights_only(tmp_path):
+    buf = HistoryBuffer()
+    buf.update(np.float64(0.5))
+    ckpt = dict(meta=dict(iter=4, seed=0, dataset_meta=dict(classes=('a', 'b'), palette=[[0, 0, 0], [1, 1, 1]])),
+                state_dict=collections.OrderedDict(w=torch.ones(2)),
+                message_hub=dict(log_scalars={'train/loss': buf}, runtime_info={'iter': 4, 'arr': np.arange(3)}),
+                optimizer={'state': {}, 'param_groups': [{'lr': 0.1}]})
+    path = tmp_path / 'iter_4.pth'
+    torch.save(ckpt, path)
+    loaded = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')  # what mmengine's Runner calls
+    assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
+    assert loaded['message_hub']['log_scalars']['train/loss'].current() == 0.5
+
+
+def test_untrusted_pickle_is_refused_with_a_clear_message(tmp_path, monkeypatch):
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'extra': Payload()}, path)
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    with pytest.raises(UnsafeCheckpointError) as err:
+        safe_load(str(path))
+    msg = str(err.value)
+    assert str(path) in msg and TRUST_ENV in msg and 'Payload' in msg
+    assert isinstance(err.value, pickle.UnpicklingError)
+    monkeypatch.setenv(TRUST_ENV, str(path))  # explicit opt-in for this file only
+    assert safe_load(str(path))['extra'].x == 1
+    other = tmp_path / 'other.pth'
+    torch.save({'extra': Payload()}, other)
+    with pytest.raises(UnsafeCheckpointError):
+        safe_load(str(other))
+
+
+def test_missing_file_names_the_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match='nothere.pth'):
+        safe_load(str(tmp_path / 'nothere.pth'))
+
+
+def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
+    from mmengine.fileio import get_file_backend
+    backend = get_file_backend(str(tmp_path / 'x.pth'))
+    target = tmp_path / 'ckpt.pth'
+    backend.put(b'good', str(target))
+
+    class Boom(RuntimeError):
+        pass
+
+    real_fsync = __import__('os').fsync
+
+    def failing_fsync(fd):
+        real_fsync(fd)
+        raise Boom('disk full')
+
+    monkeypatch.setattr('os.fsync', failing_fsync)
+    with pytest.raises(Boom):
+        backend.put(b'half-written', str(target))
+    assert target.read_bytes() == b'good'
+    assert [p.name for p in tmp_path.iterdir()] == ['ckpt.pth']  # no temporary file left behind
