@@ -52,6 +52,7 @@ def generate_shapes(root: str = 'data/shapes', num_train: int = 400, num_val: in
                 count = num_train if split == 'train' else num_val
                 _write_split(tmp, split, split_id, count, size, seed)
             (tmp / META_FILE).write_text(json.dumps(params, indent=1))
+            os.chmod(tmp, 0o755)  # mkdtemp makes it private; the data is meant to be shared
             if root.is_dir() and not any(root.iterdir()):
                 root.rmdir()
             try:

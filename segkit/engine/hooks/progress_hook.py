@@ -34,7 +34,7 @@ class ProgressBarHook(Hook):
             return
         loss = ''
         if outputs and 'loss' in outputs:
-            loss = f'loss {float(outputs["loss"]):.3f}'
+            loss = f"loss {float(outputs['loss'].detach()):.3f}"
         self._progress.update(self._task, completed=runner.iter + 1, loss=loss)
 
     def after_train(self, runner) -> None:
