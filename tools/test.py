@@ -9,7 +9,8 @@ from mmengine.config import ConfigDict, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import segkit  # noqa: E402,F401  (safe checkpoint loading)
-from segkit.engine.config_setup import default_work_dir, load_config, prepare_for_launcher  # noqa: E402
+from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
+                                        prepare_for_launcher)
 
 
 def parse_args(argv=None):
@@ -44,6 +45,7 @@ def build_config(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(build_config(args))
     return runner.test()
 

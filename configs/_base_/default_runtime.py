@@ -6,7 +6,7 @@ env_cfg = dict(
     dist_cfg=dict(backend='nccl'),  # tools/train.py switches to gloo where CUDA is absent
 )
 vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(type='Visualizer', vis_backends=vis_backends, name='visualizer')
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)  # named after the run: one per Runner
 log_processor = dict(by_epoch=False)
 log_level = 'INFO'
 load_from = None

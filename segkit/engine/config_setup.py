@@ -46,9 +46,21 @@ def prepare_for_launcher(cfg: Config, launcher: str) -> Config:
     if not cuda:
         dist_cfg['backend'] = 'gloo'
         if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
-            cfg.model_wrapper_cfg = ConfigDict(type='MMDistributedDataParallel', broadcast_buffers=True)
+            cfg.model_wrapper_cfg = ConfigDict(type='MMDistributedDataParallel', device_ids=None,
+                                              broadcast_buffers=True)
     return cfg
 
 
 def default_work_dir(config_path: str) -> str:
     return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
+
+
+def init_cpu_distributed(launcher: str) -> None:
+    """Start the gloo process group for torchrun on machines without CUDA.
+
+    mmengine's ``init_dist`` always calls ``torch.cuda.set_device``; the Runner skips it when a process group
+    already exists, so CPU-only distributed runs (and the tests' 2-process check) go through here.
+    """
+    import torch.distributed as dist
+    if launcher == 'pytorch' and not torch.cuda.is_available() and not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
