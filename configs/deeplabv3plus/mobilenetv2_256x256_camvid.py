@@ -1,0 +1,29 @@
+# DeepLabv3+ MobileNetV2 (ImageNet init from torchvision's file) on CamVid, 11 classes, void ignored.
+# Output stride 16, paper-form head (256 channels, separable ASPP at rates 1/6/12/18, 1x1 projection, decoder on
+# the stride-4 stage). Cross-entropy with median-frequency class weights (SegNet's CamVid recipe; computed with
+# tools/analysis_tools/class_weights.py) so the thin classes (pole, sign, pedestrian, bicyclist) are learned.
+# RandomResize of (480, 360) by 0.5-2.0, 256x256 crops, batch 8, SGD 0.01 with poly decay.
+_base_ = [
+    '../_base_/models/deeplabv3plus_mobilenetv2-os16.py', '../_base_/datasets/camvid.py',
+    '../_base_/default_runtime.py'
+]
+crop_size = (256, 256)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    decode_head=dict(
+        num_classes=11,
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0, class_weight=[0.279, 0.202, 4.787, 0.149, 1.000, 0.422, 3.847, 1.974, 0.789, 6.375, 8.859])))
+max_iters = 2000
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=4e-5))
+param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)]
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
+val_cfg = dict(type='ValLoop')
+test_cfg = dict(type='TestLoop')
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2, save_best='mIoU'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook', draw=True, interval=1, out_dir='overlays', max_images=8),
+)
