@@ -1,6 +1,7 @@
 # The README's demo: DeepLabv3+ on segkit's built-in Shapes data (generated into data/shapes on first use),
-# trained from scratch on a CPU in a few minutes. ResNetV1c-18 at half width, output stride 16, paper-form head
-# (ASPP with atrous separable convs and a 1x1 projection, decoder with the stride-4 features).
+# trained from scratch on 2 CPU cores in about 7 minutes (3000 iterations of batch 8, AdamW, poly decay).
+# ResNetV1c-18 at half width, output stride 16, paper-form head (ASPP with atrous separable convs and a 1x1
+# projection, decoder with the stride-4 features).
 _base_ = ['../_base_/datasets/shapes.py', '../_base_/default_runtime.py']
 norm_cfg = dict(type='BN', requires_grad=True)
 num_classes = 6
@@ -18,7 +19,7 @@ model = dict(
                         loss_decode=dict(type='CrossEntropyLoss', loss_weight=0.4)),
     test_cfg=dict(mode='whole'))
 
-max_iters = 1600
+max_iters = 3000
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=0.002, weight_decay=0.01))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, begin=0, end=100, by_epoch=False),
@@ -31,7 +32,7 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=400, max_keep_ckpts=2),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     visualization=dict(type='SegVisualizationHook', draw=True, interval=1, out_dir='overlays', max_images=16),
 )

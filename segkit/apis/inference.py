@@ -1,7 +1,7 @@
 """Python inference API: build a model from a config (+ checkpoint) and segment images.
 
     >>> from segkit.apis import init_model, inference_model, show_result
-    >>> model = init_model('configs/deeplabv3plus/r18_96x96_shapes.py', 'work_dirs/demo/iter_1600.pth')
+    >>> model = init_model('configs/deeplabv3plus/r18_96x96_shapes.py', 'work_dirs/demo/iter_3000.pth')
     >>> result = inference_model(model, 'scene.png')
     >>> result.pred_sem_seg.data  # 1xHxW label map at the image's size
     >>> result.seg_logits.data    # CxHxW logits

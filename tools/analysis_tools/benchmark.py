@@ -1,0 +1,85 @@
+"""Time a config's forward pass (inference) or training step on this machine.
+
+    python tools/analysis_tools/benchmark.py configs/deeplabv3plus/r50_512x512_voc.py --size 512
+    python tools/analysis_tools/benchmark.py CONFIG --train --batch 2 --size 256
+
+Protocol as ../shared/peers/time_forward.py: random weights (seed 0), BN instead of SyncBN, 3 warm-up runs, median
+of --iters timed runs, torch threads = --threads. Prints one JSON line. Compare against MMSegmentation with the
+peers timer in the same session (alternate A B A B), since CPU load moves these numbers by 5-8 %.
+"""
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('config')
+    ap.add_argument('--size', type=int, default=512)
+    ap.add_argument('--batch', type=int, default=1)
+    ap.add_argument('--iters', type=int, default=10)
+    ap.add_argument('--threads', type=int, default=int(os.environ.get('BENCH_THREADS', 2)))
+    ap.add_argument('--train', action='store_true', help='time forward + backward + SGD step instead')
+    ap.add_argument('--channels-last', action='store_true', help='channels-last weights and inputs')
+    ap.add_argument('--bf16', action='store_true', help='bfloat16 autocast (CPU)')
+    ap.add_argument('--num-classes', type=int, default=21)
+    args = ap.parse_args(argv)
+
+    import torch
+    torch.set_num_threads(args.threads)
+    from mmengine.registry import init_default_scope
+
+    from segkit.engine.config_setup import load_config, replace_sync_bn
+    from segkit.registry import SEGMENTORS
+    cfg = load_config(args.config)
+    init_default_scope('segkit')
+    model_cfg = replace_sync_bn(cfg.model)
+    model_cfg.backbone.pop('init_cfg', None)
+    for head in [model_cfg.decode_head] + ([model_cfg.auxiliary_head] if model_cfg.get('auxiliary_head') else []):
+        head.num_classes = args.num_classes
+        head.pop('loss_decode', None)  # class weights are tied to the dataset's class count
+    torch.manual_seed(0)
+    model = SEGMENTORS.build(model_cfg)
+    fmt = torch.channels_last if args.channels_last else torch.contiguous_format
+    model = model.to(memory_format=fmt)
+    x = torch.randn(args.batch, 3, args.size, args.size).contiguous(memory_format=fmt)
+    metas = [dict(img_shape=(args.size,) * 2, ori_shape=(args.size,) * 2, pad_shape=(args.size,) * 2,
+                  padding_size=[0, 0, 0, 0])] * args.batch
+    autocast = torch.autocast('cpu', dtype=torch.bfloat16, enabled=args.bf16)
+    if args.train:
+        model.train()
+        labels = torch.randint(0, args.num_classes, (args.batch, args.size, args.size))
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+        def step():
+            with autocast:
+                logits = model.encode_decode(x, metas)
+                loss = torch.nn.functional.cross_entropy(logits.float(), labels)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    else:
+        model.eval()
+
+        def step():
+            with torch.inference_mode(), autocast:
+                model.encode_decode(x, metas)
+    times = []
+    for i in range(3 + args.iters):
+        t0 = time.perf_counter()
+        step()
+        if i >= 3:
+            times.append((time.perf_counter() - t0) * 1e3)
+    print(json.dumps(dict(config=args.config, mode='train' if args.train else 'forward', size=args.size,
+                          batch=args.batch, threads=args.threads, channels_last=args.channels_last,
+                          bf16=args.bf16, median_ms=round(statistics.median(times), 1),
+                          min_ms=round(min(times), 1), max_ms=round(max(times), 1))))
+
+
+if __name__ == '__main__':
+    main()
