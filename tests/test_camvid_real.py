@@ -24,7 +24,7 @@ def test_short_camvid_training_reaches_30_miou(tmp_path):
     import test as test_tool
     import train as train_tool
     work = tmp_path / 'camvid'
-    iters = 300
+    iters = 200
     overrides = [
         f'data_root={CAMVID}', f'train_dataloader.dataset.data_root={CAMVID}',
         f'val_dataloader.dataset.data_root={CAMVID}', f'test_dataloader.dataset.data_root={CAMVID}',

@@ -11,6 +11,7 @@ from mmengine.runner import Runner  # noqa: E402
 import segkit  # noqa: E402,F401  (safe checkpoint loading, atomic saving)
 from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
                                         prepare_for_launcher)
+from segkit.engine.dependencies import check_dependencies  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -50,6 +51,7 @@ def build_config(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    check_dependencies()
     init_cpu_distributed(args.launcher)
     runner = Runner.from_cfg(build_config(args))
     runner.train()
