@@ -5,7 +5,7 @@
 # RandomResize of (480, 360) by 0.5-2.0, 256x256 crops, batch 8, SGD 0.01 with poly decay, bf16 autocast.
 _base_ = [
     '../_base_/models/deeplabv3plus_mobilenetv2-os16.py', '../_base_/datasets/camvid.py',
-    '../_base_/default_runtime.py'
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_20k.py'
 ]
 crop_size = (256, 256)
 model = dict(
@@ -19,14 +19,9 @@ max_iters = 2000
 optim_wrapper = dict(type='AutocastOptimWrapper', dtype='bfloat16', device_type='cpu',
                      optimizer=dict(type='SGD', lr=0.01, momentum=0.9, weight_decay=4e-5))
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=500)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_iters=max_iters, val_interval=500)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=500, max_keep_ckpts=2, save_best='mIoU'),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook', draw=True, interval=1, out_dir='overlays', max_images=8),
+    logger=dict(interval=20),
+    checkpoint=dict(interval=500, max_keep_ckpts=2, save_best='mIoU'),
+    visualization=dict(draw=True, interval=1, out_dir='overlays', max_images=8),
 )

@@ -2,7 +2,7 @@
 # trained from scratch on 2 CPU cores in about 7 minutes (3000 iterations of batch 8, AdamW, poly decay).
 # ResNetV1c-18 at half width, output stride 16, paper-form head (ASPP with atrous separable convs and a 1x1
 # projection, decoder with the stride-4 features).
-_base_ = ['../_base_/datasets/shapes.py', '../_base_/default_runtime.py']
+_base_ = ['../_base_/datasets/shapes.py', '../_base_/default_runtime.py', '../_base_/schedules/schedule_20k.py']
 norm_cfg = dict(type='BN', requires_grad=True)
 num_classes = 6
 model = dict(
@@ -20,20 +20,15 @@ model = dict(
     test_cfg=dict(mode='whole'))
 
 max_iters = 3000
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=0.002, weight_decay=0.01))
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(_delete_=True, type='AdamW', lr=0.002, weight_decay=0.01))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.1, begin=0, end=100, by_epoch=False),
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=100, end=max_iters, by_epoch=False),
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=100, log_metric_by_epoch=False),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=2),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook', draw=True, interval=1, out_dir='overlays', max_images=16),
+    logger=dict(interval=100),
+    checkpoint=dict(interval=1000, max_keep_ckpts=2),
+    visualization=dict(draw=True, interval=1, out_dir='overlays', max_images=16),
 )
 custom_hooks = [dict(type='ProgressBarHook')]
