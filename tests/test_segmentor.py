@@ -106,3 +106,19 @@ def test_model_overfits_one_batch():
         loss.backward()
         opt.step()
     assert loss.item() < 0.3 * first
+
+
+def test_channels_last_model_matches_default_layout():
+    cfg = tiny_deeplabv3plus()
+    reference = build(cfg).eval()
+    cfg = copy.deepcopy(cfg)
+    cfg['data_preprocessor']['channels_last'] = True
+    fast = build(cfg).eval()
+    fast.load_state_dict(reference.state_dict())
+    assert fast.backbone.stem[0].weight.is_contiguous(memory_format=torch.channels_last)
+    x = torch.randn(1, 3, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(reference(x, mode='tensor'), fast(x, mode='tensor'), atol=1e-5)
+    data = fast.data_preprocessor(fake_batch(), training=True)
+    assert data['inputs'].is_contiguous(memory_format=torch.channels_last)
+    assert torch.isfinite(fast.train()(**data, mode='loss')['decode.loss_ce'])

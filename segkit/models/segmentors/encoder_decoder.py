@@ -45,6 +45,11 @@ class EncoderDecoder(BaseModel):
             raise ValueError(f"EncoderDecoder: test_cfg.mode must be 'whole' or 'slide', got {mode!r}")
         if mode == 'slide' and not {'crop_size', 'stride'} <= set(self.test_cfg):
             raise ValueError("EncoderDecoder: test_cfg mode='slide' needs crop_size=(h, w) and stride=(h, w)")
+        # SegDataPreProcessor(channels_last=True): weights and inputs in NHWC, faster convolutions on CPUs and
+        # tensor cores; parameters keep that layout through init_weights and load_state_dict (both copy in place).
+        self.channels_last = bool(getattr(self.data_preprocessor, 'channels_last', False))
+        if self.channels_last:
+            self.to(memory_format=torch.channels_last)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # MMSegmentation names a single auxiliary head 'auxiliary_head' and a list of them 'auxiliary_head.i'.
@@ -58,6 +63,8 @@ class EncoderDecoder(BaseModel):
 
     # ----------------------------------------------------------------------------------------------- features
     def extract_feat(self, inputs: torch.Tensor) -> List[torch.Tensor]:
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         feats = self.backbone(inputs)
         return self.neck(feats) if self.neck is not None else feats
 
