@@ -49,6 +49,8 @@ def test_config_builds(path, tmp_path):
         for pipeline in _pipelines(dataset_cfg):
             for step in pipeline:
                 TRANSFORMS.build(step)
+    for step in cfg.get('tta_pipeline', []):
+        TRANSFORMS.build(step)
     # the head predicts as many classes as the dataset has
     dataset = DATASETS.build(_lazy(cfg.val_dataloader.dataset))
     classes = dataset.metainfo.get('classes')

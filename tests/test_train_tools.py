@@ -99,6 +99,8 @@ def test_test_tool_loads_checkpoint_writes_overlays_and_predictions(tmp_path):
                               '--show-dir', str(show), '--out', str(out)])
     assert 0 <= metrics['mIoU'] <= 100 and 'aAcc' in metrics
     assert len(list(show.glob('*.png'))) == 4 and len(list(out.glob('*.png'))) == 4
+    tta = test_tool.main([cfg, str(work / 'iter_4.pth'), '--work-dir', str(tmp_path / 'eval_tta'), '--tta'])
+    assert 0 <= tta['mIoU'] <= 100
 
 
 def test_amp_on_cpu_uses_bfloat16_autocast(tmp_path):

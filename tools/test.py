@@ -21,6 +21,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='where the evaluation log goes')
     parser.add_argument('--show-dir', help='write image | ground truth | prediction colour overlays here')
     parser.add_argument('--out', help='write the predicted label maps (PNG, one per image) here')
+    parser.add_argument('--tta', action='store_true',
+                        help="multi-scale + flip inference with the config's tta_pipeline (SegTTAModel)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     return parser.parse_args(argv)
@@ -34,6 +36,11 @@ def build_config(args):
     cfg.resume = False
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    if args.tta:
+        if 'tta_pipeline' not in cfg:
+            raise KeyError(f'{args.config} has no tta_pipeline for --tta (see configs/_base_/datasets/*.py)')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.model = ConfigDict(type='SegTTAModel', module=cfg.model)
     hooks = cfg.setdefault('default_hooks', ConfigDict())
     if args.show_dir:
         vis = hooks.get('visualization') or ConfigDict(type='SegVisualizationHook')

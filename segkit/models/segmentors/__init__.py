@@ -1,3 +1,4 @@
 from .encoder_decoder import EncoderDecoder
+from .tta import SegTTAModel
 
-__all__ = ['EncoderDecoder']
+__all__ = ['EncoderDecoder', 'SegTTAModel']
