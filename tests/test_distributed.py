@@ -1,5 +1,6 @@
 """Two CPU processes (gloo) train through tools/dist_train.sh -> torchrun -> tools/train.py --launcher pytorch."""
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -14,6 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 RANK_DUMP_HOOK = '''
 import os
+import re
 import torch
 from mmengine.hooks import Hook
 from segkit.registry import HOOKS
@@ -34,7 +36,7 @@ class DumpRankWeights(Hook):
 
 
 @pytest.mark.slow
-def test_two_process_training_keeps_ranks_identical(tmp_path):
+def test_two_process_training_and_evaluation(tmp_path, monkeypatch):
     (tmp_path / 'rank_dump.py').write_text(textwrap.dedent(RANK_DUMP_HOOK))
     cfg = write_config(tmp_path, iters=3, extra="custom_imports = dict(imports=['rank_dump'])\n"
                                                 "custom_hooks = [dict(type='DumpRankWeights')]",
@@ -53,3 +55,15 @@ def test_two_process_training_keeps_ranks_identical(tmp_path):
     changed = sum(not torch.equal(after[0]['state'][k], before[0]['state'][k]) for k in before[0]['state'])
     assert changed > len(before[0]['state']) // 2  # it really trained
     assert (work / 'iter_2.pth').exists()  # rank 0 saved the checkpoint
+
+    # distributed evaluation (each rank sees half of the images) equals single-process evaluation
+    proc = subprocess.run(['bash', str(REPO / 'tools/dist_test.sh'), cfg, str(work / 'iter_2.pth'), '2',
+                           '--work-dir', str(tmp_path / 'dist_eval')],
+                          env=env, cwd=str(tmp_path), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    dist_miou = float(re.findall(r'mIoU: ([0-9.]+)', proc.stdout + proc.stderr)[-1])
+    monkeypatch.syspath_prepend(str(tmp_path))  # the config's custom_imports
+    monkeypatch.syspath_prepend(str(REPO / 'tools'))
+    import test as test_tool
+    single = test_tool.main([cfg, str(work / 'iter_2.pth'), '--work-dir', str(tmp_path / 'single_eval')])
+    assert abs(single['mIoU'] - dist_miou) < 1e-3
