@@ -123,3 +123,22 @@ def test_syncbn_falls_back_to_bn_without_distribution(tmp_path):
     cfg = train_tool.build_config(args)
     assert cfg.model.backbone.norm_cfg.type == 'BN' and cfg.model.decode_head.norm_cfg.type == 'BN'
     assert cfg.work_dir == 'work_dirs/r50_512x512_voc'
+
+
+def test_unreachable_imagenet_weights_warn_on_build_but_stop_training(tmp_path, monkeypatch):
+    from mmengine.registry import MODELS
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    def offline(filename, map_location=None):
+        raise OSError('Name or service not known')
+
+    monkeypatch.setitem(CheckpointLoader._schemes, 'open-mmlab://', offline)
+    args = train_tool.parse_args(['configs/deeplabv3plus/r50_512x512_voc.py',
+                                  '--cfg-options', 'model.backbone.depth=18', 'model.decode_head.in_channels=512',
+                                  'model.decode_head.low_level_in_channels=64',
+                                  'model.auxiliary_head.in_channels=256'])
+    cfg = train_tool.build_config(args)
+    model = MODELS.build(cfg.model)
+    model.init_weights()  # warns, keeps random weights: the config stays usable offline (benchmarks, tests)
+    with pytest.raises(RuntimeError, match="model.backbone.init_cfg: ImageNet weights 'open-mmlab://resnet50_v1c'"):
+        train_tool.main(['configs/deeplabv3plus/r50_512x512_voc.py', '--work-dir', str(tmp_path)])

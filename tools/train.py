@@ -9,8 +9,8 @@ from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 import segkit  # noqa: E402,F401  (safe checkpoint loading, atomic saving)
-from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
-                                        prepare_for_launcher)
+from segkit.engine.config_setup import (check_pretrained_reachable, default_work_dir,  # noqa: E402
+                                        init_cpu_distributed, load_config, prepare_for_launcher)
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 
 
@@ -53,7 +53,9 @@ def main(argv=None):
     args = parse_args(argv)
     check_dependencies()
     init_cpu_distributed(args.launcher)
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    check_pretrained_reachable(cfg)
+    runner = Runner.from_cfg(cfg)
     runner.train()
 
 

@@ -64,3 +64,24 @@ def init_cpu_distributed(launcher: str) -> None:
     import torch.distributed as dist
     if launcher == 'pytorch' and not torch.cuda.is_available() and not dist.is_initialized():
         dist.init_process_group(backend='gloo')
+
+
+def check_pretrained_reachable(cfg: Config) -> None:
+    """Fail before training when the backbone's ImageNet weights are remote and cannot be fetched.
+
+    The backbone itself only warns in that case (so configs build and benchmark offline); training from a random
+    initialisation by accident would waste the whole run, so the training tool checks first. Skipped when the
+    run resumes or loads a checkpoint, which replaces those weights anyway.
+    """
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from segkit.models.backbones.pretrained import remote_checkpoint, unreachable_message
+    if cfg.get('resume') or cfg.get('load_from'):
+        return
+    checkpoint = remote_checkpoint(cfg.model.get('backbone', {}).get('init_cfg'))
+    if checkpoint is None:
+        return
+    try:
+        CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')  # downloads once into the hub cache
+    except OSError as exc:
+        raise RuntimeError(f'model.backbone.init_cfg: {unreachable_message(checkpoint, exc)}') from exc

@@ -24,3 +24,24 @@ def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location:
             raise KeyError(f"{checkpoint}: no key starts with prefix='{prefix}'; check init_cfg's prefix "
                            f'(or drop it when the file holds the backbone alone)')
     return state_dict
+
+
+REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'http://', 'https://', 'torchvision://', 'modelzoo://')
+
+
+def remote_checkpoint(init_cfg) -> Optional[str]:
+    """The checkpoint of a ``Pretrained`` init_cfg when it must be downloaded, else None."""
+    cfgs = init_cfg if isinstance(init_cfg, (list, tuple)) else [init_cfg]
+    for cfg in cfgs:
+        if isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained':
+            checkpoint = str(cfg.get('checkpoint', ''))
+            if checkpoint.startswith(REMOTE_PREFIXES):
+                return checkpoint
+    return None
+
+
+def unreachable_message(checkpoint: str, exc: Exception) -> str:
+    return (f"ImageNet weights '{checkpoint}' could not be fetched ({type(exc).__name__}: {exc}). Download them "
+            'once with network access (mmengine caches them under ~/.cache/torch/hub/checkpoints), or set '
+            'model.backbone.init_cfg.checkpoint to a local file, or model.backbone.init_cfg=None to train from '
+            'scratch.')

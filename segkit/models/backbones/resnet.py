@@ -1,12 +1,16 @@
 """ResNetV1c: ResNet with the "deep stem" of the ResNet-D family, the backbone MMSegmentation uses for DeepLab."""
 import copy
+import logging
 from typing import List, Optional, Sequence, Tuple, Union
 
 from mmcv.cnn import build_activation_layer, build_conv_layer, build_norm_layer
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from segkit.registry import BACKBONES
+
+from .pretrained import remote_checkpoint, unreachable_message
 from .resnet_blocks import BasicBlock, Bottleneck, projection_shortcut
 from .utils import check_frozen_stages, check_indices, check_per_stage, freeze, set_norm_eval
 
@@ -149,7 +153,14 @@ class ResNetV1c(BaseModule):
             freeze([self.stem] + [getattr(self, n) for n in self.stage_names[:self.frozen_stages]])
 
     def init_weights(self) -> None:
-        super().init_weights()
+        try:
+            super().init_weights()
+        except OSError as exc:  # offline and the ImageNet file is remote: keep building (benchmarks, tests);
+            checkpoint = remote_checkpoint(self.init_cfg)  # tools/train.py refuses to train like this
+            if checkpoint is None:
+                raise
+            print_log(f'ResNetV1c keeps its random initialisation: {unreachable_message(checkpoint, exc)}',
+                      logger='current', level=logging.WARNING)
         cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [self.init_cfg]
         pretrained = any(isinstance(c, dict) and c.get('type') == 'Pretrained' for c in cfgs)
         if self.zero_init_residual and not pretrained:
