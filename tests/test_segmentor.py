@@ -122,3 +122,19 @@ def test_channels_last_model_matches_default_layout():
     data = fast.data_preprocessor(fake_batch(), training=True)
     assert data['inputs'].is_contiguous(memory_format=torch.channels_last)
     assert torch.isfinite(fast.train()(**data, mode='loss')['decode.loss_ce'])
+
+
+def test_bfloat16_autocast_inference_is_close_to_float32():
+    reference = build().eval()
+    fast = build(mode='whole', autocast='bfloat16').eval()
+    fast.load_state_dict(reference.state_dict())
+    data = reference.data_preprocessor(fake_batch(n=1), training=False)
+    metas = [s.metainfo for s in data['data_samples']]
+    with torch.no_grad():
+        a = reference.inference(data['inputs'], metas)
+        b = fast.inference(data['inputs'], [dict(m) for m in metas])
+    assert b.dtype == torch.float32
+    assert not torch.equal(a, b)  # it really ran in bfloat16
+    assert torch.allclose(a, b, atol=0.05 * a.abs().max().item())
+    with pytest.raises(ValueError, match='autocast'):
+        build(mode='whole', autocast='int8')

@@ -12,7 +12,8 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     decode_head=dict(
         num_classes=11,
-        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0, class_weight=[0.279, 0.202, 4.787, 0.149, 1.000, 0.422, 3.847, 1.974, 0.789, 6.375, 8.859])))
+        loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0,
+                         class_weight=[0.279, 0.202, 4.787, 0.149, 1.000, 0.422, 3.847, 1.974, 0.789, 6.375, 8.859])))
 max_iters = 2000
 # bfloat16 autocast: 2.5x faster training steps on an AVX-512-BF16 CPU (1551 -> 610 ms for batch 8 at 256 px,
 # tools/analysis_tools/benchmark.py --train --bf16); on GPUs train with tools/train.py --amp (float16) instead.

@@ -49,7 +49,8 @@ def dependency_problems() -> List[str]:
                             '(the pip-installable mmcv without compiled ops is enough)')
         elif all(_as_tuple(version) < _as_tuple(minimum) for _, version, minimum in found):
             dist, version, minimum = found[0]
-            problems.append(f'{dist} {version} is too old, segkit needs >= {minimum}: pip install -U "{dist}>={minimum}"')
+            problems.append(f'{dist} {version} is too old, segkit needs >= {minimum}: '
+                            f'pip install -U "{dist}>={minimum}"')
     return problems
 
 

@@ -26,9 +26,9 @@ class SegDataPreProcessor(BaseDataPreprocessor):
     Images are padded with ``pad_val`` *after* normalisation (0 = the mean colour, as the DeepLab code pads
     crops) and labels with ``seg_pad_val`` (the ignore index), so padding never enters the loss. Each sample's
     ``padding_size`` (left, right, top, bottom) and ``batch_input_shape`` are recorded for the segmentor to undo
-    the padding at test time. ``test_cfg=dict(size=..., size_divisor=...)`` sets test-time padding (default: the training ``size_divisor``;
-    never the training crop ``size``).
-    ``channels_last`` returns the batch in channels-last memory format (faster convolutions on CPU).
+    the padding at test time. ``test_cfg=dict(size=..., size_divisor=...)`` sets test-time padding (default:
+    the training ``size_divisor``; never the training crop ``size``). ``channels_last`` returns the batch in
+    channels-last memory format, and the segmentor then keeps its weights in that format too.
     """
 
     def __init__(self, *, mean: Sequence[float] = (123.675, 116.28, 103.53),

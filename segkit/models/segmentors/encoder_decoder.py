@@ -21,6 +21,8 @@ class EncoderDecoder(BaseModel):
 
     ``test_cfg=dict(mode='whole')`` runs the whole padded image; ``dict(mode='slide', crop_size=(h, w),
     stride=(sh, sw))`` averages logits of overlapping crops (for inputs larger than the training crop).
+    ``test_cfg['autocast']='bfloat16'`` (or ``'float16'`` on GPUs) runs inference under ``torch.autocast``; logits
+    come back as float32.
     """
 
     def __init__(self, *, backbone: dict, decode_head: dict, neck: Optional[dict] = None,
@@ -40,6 +42,10 @@ class EncoderDecoder(BaseModel):
         self.auxiliary_heads = nn.ModuleList(HEADS.build(cfg) for cfg in aux_cfgs)
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {'mode': 'whole'})
+        autocast = self.test_cfg.get('autocast')
+        if autocast not in (None, 'bfloat16', 'float16'):
+            raise ValueError("EncoderDecoder: test_cfg.autocast must be None, 'bfloat16' or 'float16', "
+                             f'got {autocast!r}')
         mode = self.test_cfg.get('mode', 'whole')
         if mode not in ('whole', 'slide'):
             raise ValueError(f"EncoderDecoder: test_cfg.mode must be 'whole' or 'slide', got {mode!r}")
@@ -70,7 +76,12 @@ class EncoderDecoder(BaseModel):
 
     def encode_decode(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
         """Logits at the input's size."""
-        return self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
+        dtype = self.test_cfg.get('autocast')
+        if dtype is None or self.training:
+            return self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
+        with torch.autocast(device_type=inputs.device.type, dtype=getattr(torch, dtype)):
+            logits = self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
+        return logits.float()
 
     # ------------------------------------------------------------------------------------------------- modes
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List[SegDataSample]] = None,
