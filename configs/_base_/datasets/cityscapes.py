@@ -1,5 +1,6 @@
 # Cityscapes fine annotations (2975 train / 500 val), 19 train ids. Layout: data/cityscapes/{leftImg8bit,gtFine}/
 # {train,val}/CITY/*; make *_gtFine_labelTrainIds.png with cityscapesscripts' createTrainIdLabelImgs.
+_base_ = './ms_flip_tta.py'  # tta_pipeline for tools/test.py --tta
 dataset_type = 'CityscapesDataset'
 data_root = 'data/cityscapes'
 crop_size = (512, 1024)
@@ -33,15 +34,3 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
-# Multi-scale + flip evaluation (the papers' "MS + Flip"): tools/test.py CONFIG CKPT --tta
-tta_scales = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug', transforms=[
-        [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in tta_scales],
-        [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-         dict(type='RandomFlip', prob=1.0, direction='horizontal')],
-        [dict(type='LoadAnnotations')],
-        [dict(type='PackSegInputs')],
-    ]),
-]

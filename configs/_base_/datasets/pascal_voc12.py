@@ -1,6 +1,7 @@
 # PASCAL VOC 2012 (1464 train / 1449 val). Layout: data/VOCdevkit/VOC2012/{JPEGImages,SegmentationClass,
 # ImageSets/Segmentation/{train,val}.txt}. MMSegmentation form: RandomResize of (2048, 512) by 0.5-2.0 and a 512
 # crop; the papers crop 513 (configs/deeplabv3plus/*_513x513_* use that).
+_base_ = './ms_flip_tta.py'  # tta_pipeline for tools/test.py --tta
 dataset_type = 'PascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (512, 512)
@@ -36,15 +37,3 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
-# Multi-scale + flip evaluation (the papers' "MS + Flip"): tools/test.py CONFIG CKPT --tta
-tta_scales = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug', transforms=[
-        [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in tta_scales],
-        [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-         dict(type='RandomFlip', prob=1.0, direction='horizontal')],
-        [dict(type='LoadAnnotations')],
-        [dict(type='PackSegInputs')],
-    ]),
-]

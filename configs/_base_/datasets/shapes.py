@@ -1,5 +1,6 @@
 # segkit's built-in dataset: procedurally generated scenes whose object classes are defined by shape (colours
 # are random), written to data/shapes on first use. Needs no download; used by the README's demo job.
+_base_ = './ms_flip_tta.py'  # tta_pipeline for tools/test.py --tta
 dataset_type = 'ShapesDataset'
 data_root = 'data/shapes'
 crop_size = (96, 96)
@@ -30,15 +31,3 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
-# Multi-scale + flip evaluation (the papers' "MS + Flip"): tools/test.py CONFIG CKPT --tta
-tta_scales = [0.5, 0.75, 1.0, 1.25, 1.5, 1.75]
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug', transforms=[
-        [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in tta_scales],
-        [dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-         dict(type='RandomFlip', prob=1.0, direction='horizontal')],
-        [dict(type='LoadAnnotations')],
-        [dict(type='PackSegInputs')],
-    ]),
-]
