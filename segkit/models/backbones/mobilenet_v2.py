@@ -12,7 +12,7 @@ from .convert import (convert_torchvision_mobilenet_v2, looks_like_torchvision_m
                       unused_torchvision_keys)
 from .inverted_residual import InvertedResidual
 from .pretrained import read_state_dict
-from .utils import check_frozen_stages, check_indices, check_per_stage, freeze, set_norm_eval
+from .utils import StageFreezing, check_frozen_stages, check_indices, check_per_stage
 
 #: (expand ratio t, channels c, repeats n) of the 7 bottleneck stages; Table 2 of the paper.
 ARCH_SETTINGS = ((1, 16, 1), (6, 24, 2), (6, 32, 3), (6, 64, 4), (6, 96, 3), (6, 160, 3), (6, 320, 1))
@@ -25,7 +25,7 @@ def make_divisible(value: float, divisor: int = 8) -> int:
 
 
 @BACKBONES.register_module()
-class MobileNetV2(BaseModule):
+class MobileNetV2(StageFreezing, BaseModule):
     """MobileNetV2: a 3x3 stride-2 ``stem`` conv (32 channels) then 7 stages ``layer1``..``layer7`` of
     :class:`InvertedResidual` blocks. The final 1x1 conv to 1280 channels and the classifier are not built.
 
@@ -91,10 +91,6 @@ class MobileNetV2(BaseModule):
         self.out_channels: Tuple[int, ...] = tuple(stage_channels[i] for i in self.out_indices)
         self._freeze_stages()
 
-    def _freeze_stages(self) -> None:
-        if self.frozen_stages >= 0:
-            freeze([self.stem] + [getattr(self, n) for n in self.stage_names[:self.frozen_stages]])
-
     def init_weights(self) -> None:
         cfg = self.init_cfg
         if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
@@ -129,13 +125,6 @@ class MobileNetV2(BaseModule):
             print_log(f'MobileNetV2: {len(unused)} keys of {checkpoint} are not used by the backbone '
                       f'({", ".join(stems)})', logger='current')
         return unused
-
-    def train(self, mode: bool = True) -> 'MobileNetV2':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            set_norm_eval(self)
-        return self
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         x = self.stem(x)

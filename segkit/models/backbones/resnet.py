@@ -12,7 +12,7 @@ from segkit.registry import BACKBONES
 
 from .pretrained import remote_checkpoint, unreachable_message
 from .resnet_blocks import BasicBlock, Bottleneck, projection_shortcut
-from .utils import check_frozen_stages, check_indices, check_per_stage, freeze, set_norm_eval
+from .utils import StageFreezing, check_frozen_stages, check_indices, check_per_stage
 
 #: depth -> (block, blocks per stage); He et al. 2016, Table 1.
 ARCH_SETTINGS = {
@@ -25,7 +25,7 @@ ARCH_SETTINGS = {
 
 
 @BACKBONES.register_module()
-class ResNetV1c(BaseModule):
+class ResNetV1c(StageFreezing, BaseModule):
     """ResNet whose 7x7 stem conv is replaced by three 3x3 convs (He et al. 2019, "Bag of Tricks", ResNet-C).
 
     Stem: 3x3 convs with strides 2, 1, 1 (``stem_channels // 2``, ``stem_channels // 2``, ``stem_channels``
@@ -148,10 +148,6 @@ class ResNetV1c(BaseModule):
             blocks.append(block(out_channels, channels, dilation=dilation, norm_cfg=norm_cfg, act_cfg=act_cfg))
         return nn.Sequential(*blocks)
 
-    def _freeze_stages(self) -> None:
-        if self.frozen_stages >= 0:
-            freeze([self.stem] + [getattr(self, n) for n in self.stage_names[:self.frozen_stages]])
-
     def init_weights(self) -> None:
         try:
             super().init_weights()
@@ -167,13 +163,6 @@ class ResNetV1c(BaseModule):
             for name in self.stage_names:
                 for block in getattr(self, name):
                     nn.init.zeros_(block.last_norm.weight)
-
-    def train(self, mode: bool = True) -> 'ResNetV1c':
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            set_norm_eval(self)
-        return self
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         x = self.maxpool(self.stem(x))

@@ -48,3 +48,19 @@ def check_frozen_stages(frozen_stages: int, num_stages: int) -> int:
         raise ValueError(f'frozen_stages={frozen_stages} must be -1 (nothing frozen), 0 (stem only) or up to '
                          f'num_stages={num_stages} (stem and that many stages)')
     return frozen_stages
+
+
+class StageFreezing:
+    """``frozen_stages`` and ``norm_eval`` for backbones made of ``self.stem`` and the stages in
+    ``self.stage_names``: frozen parts get no gradients and stay in eval mode through ``train()``."""
+
+    def _freeze_stages(self) -> None:
+        if self.frozen_stages >= 0:
+            freeze([self.stem] + [getattr(self, n) for n in self.stage_names[:self.frozen_stages]])
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            set_norm_eval(self)
+        return self
