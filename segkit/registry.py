@@ -88,8 +88,7 @@ class SegkitRegistry(Registry):
 
 
 def _child(name, parent, locations):
-    registry = SegkitRegistry(name, parent=parent, scope='segkit', locations=locations)
-    return registry
+    return SegkitRegistry(name, parent=parent, scope='segkit', locations=locations)
 
 
 def _own(name, locations):
