@@ -77,12 +77,12 @@ def inference_model(model: torch.nn.Module, images: Union[ImageType, Sequence[Im
     single = isinstance(images, (str, Path, np.ndarray))
     batch = [images] if single else list(images)
     pipeline = _test_pipeline(model.cfg)
+    # arrays are already loaded: they skip the pipeline's LoadImageFromFile step
+    array_pipeline = Compose(pipeline.transforms[1:]) if _starts_with_loading(pipeline) else pipeline
     data = dict(inputs=[], data_samples=[])
     for img in batch:
         if isinstance(img, np.ndarray):
-            results = dict(img=img, img_path=None, img_shape=img.shape[:2], ori_shape=img.shape[:2])
-            packed = Compose(pipeline.transforms[1:])(results) if _starts_with_loading(pipeline) else pipeline(
-                results)
+            packed = array_pipeline(dict(img=img, img_path=None, img_shape=img.shape[:2], ori_shape=img.shape[:2]))
         else:
             packed = pipeline(dict(img_path=str(img)))
         data['inputs'].append(packed['inputs'])

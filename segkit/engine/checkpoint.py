@@ -91,18 +91,18 @@ class AtomicLocalBackend(LocalBackend):
     crash while saving a checkpoint never leaves a truncated file where the last good one was."""
 
     def put(self, obj: bytes, filepath) -> None:
-        _atomic_write(filepath, obj, 'wb')
+        _atomic_write(filepath, obj)
 
     def put_text(self, obj: str, filepath, encoding: str = 'utf-8') -> None:
-        _atomic_write(filepath, obj.encode(encoding), 'wb')
+        _atomic_write(filepath, obj.encode(encoding))
 
 
-def _atomic_write(filepath, payload: bytes, mode: str) -> None:
+def _atomic_write(filepath, payload: bytes) -> None:
     filepath = os.fspath(filepath)
     os.makedirs(os.path.dirname(filepath) or '.', exist_ok=True)
     tmp = f'{filepath}.tmp-{os.getpid()}'
     try:
-        with open(tmp, mode) as f:
+        with open(tmp, 'wb') as f:
             f.write(payload)
             f.flush()
             os.fsync(f.fileno())
