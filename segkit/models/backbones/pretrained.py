@@ -1,6 +1,9 @@
 """Reading a backbone's weights out of a checkpoint file."""
 from collections.abc import Mapping
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Sequence
+
+from mmengine.logging import print_log
+from torch import nn
 
 from segkit.engine.checkpoint import safe_load
 
@@ -45,3 +48,24 @@ def unreachable_message(checkpoint: str, exc: Exception) -> str:
             'once with network access (mmengine caches them under ~/.cache/torch/hub/checkpoints), or set '
             'model.backbone.init_cfg.checkpoint to a local file, or model.backbone.init_cfg=None to train from '
             'scratch.')
+
+
+def load_backbone_weights(backbone: nn.Module, state_dict: Mapping, checkpoint: str, owner: str,
+                          unused: Sequence[str] = (), file_hint: str = '') -> List[str]:
+    """``backbone.load_state_dict(state_dict, strict=False)`` that refuses missing weights and size mismatches with
+    an error naming ``checkpoint``, logs the file's keys the backbone does not use and returns them (``unused``:
+    keys already dropped by a conversion). ``file_hint`` says which files fit, for the error messages."""
+    try:
+        missing, unexpected = backbone.load_state_dict(state_dict, strict=False)
+    except RuntimeError as exc:  # size mismatches
+        raise RuntimeError(f'{checkpoint}: weights do not fit {owner}: {exc}') from exc
+    unused = list(unused) + list(unexpected)
+    if missing:
+        shown = ', '.join(missing[:5]) + (', ...' if len(missing) > 5 else '')
+        raise KeyError(f'{checkpoint}: {len(missing)} {owner} weights are missing from the checkpoint ({shown}). '
+                       f"{file_hint}; for a full segmentor checkpoint set prefix='backbone.'")
+    if unused:
+        stems = sorted({'.'.join(k.split('.')[:2]) for k in unused})
+        print_log(f'{owner}: {len(unused)} keys of {checkpoint} are not used by the backbone ({", ".join(stems)})',
+                  logger='current')
+    return unused

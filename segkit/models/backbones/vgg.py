@@ -1,0 +1,121 @@
+"""VGG-16 (Simonyan & Zisserman 2015) as DeepLab v1/v2 use it: a dense feature extractor of output stride 8."""
+import copy
+from typing import List, Optional, Sequence, Tuple, Union
+
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from segkit.models.output_stride import check_output_stride
+from segkit.registry import BACKBONES
+
+from .convert_vgg import TORCHVISION_VGG16_URL, VGG16_STAGE_CONVS, convert_torchvision_vgg16, \
+    looks_like_torchvision_vgg16, unused_torchvision_vgg16_keys
+from .pretrained import load_backbone_weights, read_state_dict
+from .utils import StageFreezing, check_frozen_stages, check_indices, freeze
+
+#: output stride -> (pool4 stride, pool5 stride, dilation of the conv5 block).
+POOL_SETTINGS = {8: (1, 1, 2), 16: (2, 1, 1), 32: (2, 2, 1)}
+
+VGG16_FILE_HINT = ("The file must be torchvision's vgg16 (or vgg16_bn with norm_cfg=BN) ImageNet weights "
+                   f'({TORCHVISION_VGG16_URL}) or a segkit VGG16 state_dict')
+
+
+@BACKBONES.register_module()
+class VGG16(StageFreezing, BaseModule):
+    """VGG-16 in the DeepLab form (DeepLab v1, arXiv:1412.7062, Sec. 3.1; v2, arXiv:1606.00915, Sec. 3.1).
+
+    Five blocks ``layer1``..``layer5`` of 3x3 convs (2, 2, 3, 3, 3 convs of 64, 128, 256, 512, 512 channels, each
+    with ReLU), each followed by a max-pool ``pool1``..``pool5``. As in the released DeepLab prototxts every pool is
+    3x3 with padding 1 (VGG's are 2x2): pool1-3 have stride 2, pool4 and pool5 stride 1, and the conv5 block is
+    atrous with dilation 2 (the paper's "hole" algorithm), so the output stride is 8 and a 321x321 crop gives
+    41x41 maps. ``output_stride=16`` restores pool4's stride and drops the dilation; 32 also restores pool5's.
+    Pooling rounds down, so a stride-2 pool maps H to ceil(H / 2) (Caffe rounds up; both give 161, 81, 41 for
+    the papers' 321 crops).
+
+    fc6/fc7 are not part of the backbone: the DeepLab heads build them as convolutions (:class:`LargeFOVHead`,
+    :class:`LogitSumASPPHead`).
+
+    Args:
+        in_channels: channels of the input image.
+        output_stride: 8 (None: the paper's form), 16 or 32.
+        base_channels: width of the first block; the blocks have 1, 2, 4, 8, 8 times as many channels.
+        out_indices: blocks whose pooled outputs ``forward`` returns (0 = pool1 ... 4 = pool5).
+        frozen_stages: -1 and 0 freeze nothing (VGG has no stem), ``n`` freezes the first ``n`` blocks.
+        norm_eval: keep every BN layer in eval mode during ``train()`` (with ``norm_cfg``).
+        norm_cfg: None for the paper's plain VGG-16; ``dict(type='BN')`` for the vgg16_bn variant.
+        act_cfg: activation after every conv.
+        init_cfg: mmengine init config. With ``dict(type='Pretrained', checkpoint=PATH, prefix=None)`` the file may
+            be torchvision's ImageNet ``vgg16`` (``vgg16_bn`` with ``norm_cfg``) weights, converted on the fly (see
+            :mod:`segkit.models.backbones.convert_vgg`), or a segkit state_dict.
+
+    ``forward(x)`` returns a tuple with one feature map per entry of ``out_indices``.
+    """
+
+    def __init__(self, in_channels: int = 3, output_stride: Optional[int] = None, base_channels: int = 64,
+                 out_indices: Sequence[int] = (0, 1, 2, 3, 4), frozen_stages: int = -1, norm_eval: bool = False,
+                 norm_cfg: Optional[dict] = None, act_cfg: dict = dict(type='ReLU'),
+                 init_cfg: Union[dict, List[dict], None] = None):
+        if init_cfg is None:
+            init_cfg = [dict(type='Kaiming', layer='Conv2d'),
+                        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
+        super().__init__(init_cfg=init_cfg)
+        num_stages = len(VGG16_STAGE_CONVS)
+        self.output_stride = check_output_stride('VGG16', output_stride) or 8
+        if base_channels < 1:
+            raise ValueError(f'VGG16: base_channels={base_channels} must be >= 1')
+        self.out_indices = check_indices('out_indices', out_indices, num_stages)
+        self.frozen_stages = check_frozen_stages(frozen_stages, num_stages)
+        self.norm_eval = norm_eval
+        norm_cfg, act_cfg = copy.deepcopy(norm_cfg), copy.deepcopy(act_cfg)
+
+        pool4_stride, pool5_stride, conv5_dilation = POOL_SETTINGS[self.output_stride]
+        strides = (2, 2, 2, pool4_stride, pool5_stride)
+        widths = tuple(base_channels * m for m in (1, 2, 4, 8, 8))
+        self.stage_names: List[str] = []
+        channels = in_channels
+        for i, (convs, width) in enumerate(zip(VGG16_STAGE_CONVS, widths)):
+            dilation = conv5_dilation if i == num_stages - 1 else 1
+            # bias=True with BN too: torchvision's vgg16_bn convs keep their biases
+            self.add_module(f'layer{i + 1}', nn.Sequential(*[
+                ConvModule(channels if j == 0 else width, width, 3, padding=dilation, dilation=dilation, bias=True,
+                           norm_cfg=norm_cfg, act_cfg=act_cfg) for j in range(convs)]))
+            self.add_module(f'pool{i + 1}', nn.MaxPool2d(kernel_size=3, stride=strides[i], padding=1))
+            self.stage_names.append(f'layer{i + 1}')
+            channels = width
+        self.out_channels: Tuple[int, ...] = tuple(widths[i] for i in self.out_indices)
+        self._freeze_stages()
+
+    def _freeze_stages(self) -> None:
+        freeze([getattr(self, name) for name in self.stage_names[:max(self.frozen_stages, 0)]])
+
+    def init_weights(self) -> None:
+        cfg = self.init_cfg
+        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
+            super().init_weights()
+            return
+        self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix'),
+                             map_location=cfg.get('map_location', 'cpu'))
+        self._is_init = True
+
+    def load_pretrained(self, checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> List[str]:
+        """Load weights from a torchvision ``vgg16`` / ``vgg16_bn`` file or a segkit one; return the checkpoint keys
+        the backbone did not use (for torchvision: ``classifier.*``)."""
+        try:
+            state_dict = read_state_dict(checkpoint, prefix=prefix, map_location=map_location)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError(f'VGG16: ImageNet weights {checkpoint} not found. {VGG16_FILE_HINT}; set '
+                                    'model.backbone.init_cfg.checkpoint to its path') from exc
+        unused = []
+        if looks_like_torchvision_vgg16(state_dict):
+            unused = unused_torchvision_vgg16_keys(state_dict)
+            state_dict = convert_torchvision_vgg16(state_dict)
+        return load_backbone_weights(self, state_dict, checkpoint, 'VGG16', unused, VGG16_FILE_HINT)
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        outs = []
+        for i, name in enumerate(self.stage_names):
+            x = getattr(self, f'pool{i + 1}')(getattr(self, name)(x))
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
