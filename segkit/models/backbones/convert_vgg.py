@@ -25,8 +25,8 @@ import torch
 TORCHVISION_VGG16_URL = 'https://download.pytorch.org/models/vgg16-397923af.pth'
 #: 3x3 convs in each of VGG-16's five blocks (configuration D of Simonyan & Zisserman 2015, Table 1).
 VGG16_STAGE_CONVS = (2, 2, 3, 3, 3)
-#: Units of torchvision's fc6 / fc7 and the spatial size of the pool5 map fc6 reads.
-FC_CHANNELS, FC6_INPUT_CHANNELS, FC6_KERNEL = 4096, 512, 7
+#: Spatial size of the pool5 map VGG's fc6 reads (its kernel, as a convolution).
+FC6_KERNEL = 7
 #: The 3 of fc6's 7 kernel taps (per axis) that LargeFOV keeps; see :func:`decimate_vgg16_fc`.
 LARGEFOV_TAPS = (0, 3, 6)
 
@@ -94,23 +94,24 @@ def decimate_vgg16_fc(state_dict: Mapping, channels: int = 1024) -> Dict[str, to
     1024 instead of 4096 channels in fc6/fc7 for LargeFOV. Here: the taps 0, 3, 6 of each kernel axis (at output
     stride 8 and dilation 12 they are 96 px apart, the same offsets that taps 0, 3, 6 of the stride-32 original
     reach), and every ``4096 // channels``-th fc6 filter with the matching rows and columns of fc7. The paper does
-    not say which filters it kept; taking every n-th one is segkit's choice.
+    not say which filters it kept; taking every n-th one is segkit's choice. (Any fc6 of shape ``N x (C * 49)``
+    and fc7 of ``N x N`` is accepted, so narrower test models decimate the same way.)
     """
-    if FC_CHANNELS % channels:
-        raise ValueError(f'decimate_vgg16_fc: channels={channels} must divide {FC_CHANNELS} (e.g. 1024)')
     missing = [k for k in ('classifier.0.weight', 'classifier.0.bias', 'classifier.3.weight', 'classifier.3.bias')
                if k not in state_dict]
     if missing:
         raise KeyError(f'decimate_vgg16_fc: {missing} not in the checkpoint; it must be torchvision vgg16 weights '
-                       f'with the classifier (vgg16-397923af.pth)')
-    fc6 = state_dict['classifier.0.weight']
-    if tuple(fc6.shape) != (FC_CHANNELS, FC6_INPUT_CHANNELS * FC6_KERNEL**2):
-        raise ValueError(f'decimate_vgg16_fc: classifier.0.weight has shape {tuple(fc6.shape)}, expected '
-                         f'({FC_CHANNELS}, {FC6_INPUT_CHANNELS * FC6_KERNEL**2}) as torchvision vgg16')
-    keep = torch.arange(0, FC_CHANNELS, FC_CHANNELS // channels)
+                       f'with the classifier ({TORCHVISION_VGG16_URL})')
+    fc6, fc7 = state_dict['classifier.0.weight'], state_dict['classifier.3.weight']
+    units, inputs = fc6.shape
+    if inputs % FC6_KERNEL**2 or tuple(fc7.shape) != (units, units):
+        raise ValueError(f'decimate_vgg16_fc: classifier.0.weight {tuple(fc6.shape)} and classifier.3.weight '
+                         f'{tuple(fc7.shape)} are not VGG fc6/fc7 (4096 x 25088 and 4096 x 4096 in vgg16)')
+    if channels < 1 or units % channels:
+        raise ValueError(f'decimate_vgg16_fc: channels={channels} must divide the {units} fc6 units (e.g. 1024)')
+    keep = torch.arange(0, units, units // channels)
     taps = torch.tensor(LARGEFOV_TAPS)
-    fc6 = fc6.reshape(FC_CHANNELS, FC6_INPUT_CHANNELS, FC6_KERNEL, FC6_KERNEL)  # torch.flatten order: c, y, x
-    fc7 = state_dict['classifier.3.weight']
+    fc6 = fc6.reshape(units, inputs // FC6_KERNEL**2, FC6_KERNEL, FC6_KERNEL)  # torch.flatten order: c, y, x
     return {
         'fc6.conv.weight': fc6[keep][:, :, taps][:, :, :, taps].contiguous(),
         'fc6.conv.bias': state_dict['classifier.0.bias'][keep].clone(),

@@ -41,9 +41,9 @@ def load_imagenet_fc(blocks: Sequence[AtrousFC], checkpoint: str) -> None:
         weights = decimate_vgg16_fc(state_dict, channels=block.fc6.conv.out_channels)
         shapes = {k: tuple(v.shape) for k, v in block.state_dict().items() if k in weights}
         if any(shapes.get(k) != tuple(v.shape) for k, v in weights.items()):
-            raise ValueError(f'{checkpoint}: decimated fc6/fc7 do not fit this head ({shapes}); ImageNet fc6 reads '
-                             f'512 channels (VGG16 pool5) and has biases, so fc_checkpoint needs in_channels=512 '
-                             f'and norm_cfg=None')
+            raise ValueError(f'{checkpoint}: decimated fc6/fc7 {[tuple(v.shape) for v in weights.values()]} do not '
+                             f'fit this head ({shapes}); ImageNet fc6 reads VGG16 pool5 (512 channels) and has '
+                             f'biases, so fc_checkpoint needs in_channels=512 and norm_cfg=None')
         block.load_state_dict(weights, strict=False)
 
 
