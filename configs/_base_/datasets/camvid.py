@@ -4,6 +4,9 @@ _base_ = './ms_flip_tta.py'  # tta_pipeline for tools/test.py --tta
 dataset_type = 'CamVidDataset'
 data_root = '../shared/data/camvid'
 crop_size = (256, 256)
+# Median-frequency class weights of the 11 classes on train (SegNet's CamVid recipe), from
+# tools/analysis_tools/class_weights.py; configs pass them to CrossEntropyLoss(class_weight=...).
+camvid_class_weight = [0.279, 0.202, 4.787, 0.149, 1.000, 0.422, 3.847, 1.974, 0.789, 6.375, 8.859]
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
