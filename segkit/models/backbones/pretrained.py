@@ -50,6 +50,20 @@ def unreachable_message(checkpoint: str, exc: Exception) -> str:
             'scratch.')
 
 
+class LoadsPretrained:
+    """``init_weights`` for a backbone with a ``load_pretrained(checkpoint, prefix, map_location)`` method: an
+    ``init_cfg=dict(type='Pretrained', ...)`` goes through that method (key conversion, errors naming the file),
+    any other init_cfg through mmengine."""
+
+    def init_weights(self) -> None:
+        cfg = self.init_cfg
+        if not (isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained'):
+            super().init_weights()
+            return
+        self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix'), map_location=cfg.get('map_location', 'cpu'))
+        self._is_init = True
+
+
 def load_backbone_weights(backbone: nn.Module, state_dict: Mapping, checkpoint: str, owner: str,
                           unused: Sequence[str] = (), file_hint: str = '') -> List[str]:
     """``backbone.load_state_dict(state_dict, strict=False)`` that refuses missing weights and size mismatches with

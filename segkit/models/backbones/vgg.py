@@ -11,7 +11,7 @@ from segkit.registry import BACKBONES
 
 from .convert_vgg import TORCHVISION_VGG16_URL, VGG16_STAGE_CONVS, convert_torchvision_vgg16, \
     looks_like_torchvision_vgg16, unused_torchvision_vgg16_keys
-from .pretrained import load_backbone_weights, read_state_dict
+from .pretrained import LoadsPretrained, load_backbone_weights, read_state_dict
 from .utils import StageFreezing, check_frozen_stages, check_indices, freeze
 
 #: output stride -> (pool4 stride, pool5 stride, dilation of the conv5 block).
@@ -22,7 +22,7 @@ VGG16_FILE_HINT = ("The file must be torchvision's vgg16 (or vgg16_bn with norm_
 
 
 @BACKBONES.register_module()
-class VGG16(StageFreezing, BaseModule):
+class VGG16(StageFreezing, LoadsPretrained, BaseModule):
     """VGG-16 in the DeepLab form (DeepLab v1, arXiv:1412.7062, Sec. 3.1; v2, arXiv:1606.00915, Sec. 3.1).
 
     Five blocks ``layer1``..``layer5`` of 3x3 convs (2, 2, 3, 3, 3 convs of 64, 128, 256, 512, 512 channels, each
@@ -88,15 +88,6 @@ class VGG16(StageFreezing, BaseModule):
 
     def _freeze_stages(self) -> None:
         freeze([getattr(self, name) for name in self.stage_names[:max(self.frozen_stages, 0)]])
-
-    def init_weights(self) -> None:
-        cfg = self.init_cfg
-        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
-            super().init_weights()
-            return
-        self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix'),
-                             map_location=cfg.get('map_location', 'cpu'))
-        self._is_init = True
 
     def load_pretrained(self, checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> List[str]:
         """Load weights from a torchvision ``vgg16`` / ``vgg16_bn`` file or a segkit one; return the checkpoint keys
