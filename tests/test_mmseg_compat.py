@@ -4,6 +4,7 @@ The fixtures were produced by MMSegmentation 1.2.2 itself (tests/fixtures/README
 enough for their atrous rates that every tap of every dilated conv reads image pixels, so a wrong rate changes the
 logits: the mutation tests below check that it does, for every dilated conv of every fixture.
 """
+import copy
 import json
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def knob_form(cfg: dict, output_stride: int) -> dict:
     cfg['backbone'].pop('strides')
     cfg['backbone'].pop('dilations')
     cfg['output_stride'] = output_stride
-    cfg['decode_head']['dilations'] = [d if d == 1 else d * output_stride // 16 for d in cfg['decode_head']['dilations']]
+    head = cfg['decode_head']
+    head['dilations'] = [d if d == 1 else d * output_stride // 16 for d in head['dilations']]
     return cfg
 
 
@@ -154,3 +156,41 @@ def test_r50_d8_checkpoint_keys_map_onto_the_segkit_config(arch, config, tmp_pat
     assert not missing and not unexpected
     assert torch.equal(model.decode_head.aspp.project.conv.weight, state['decode_head.bottleneck.conv.weight'])
     assert torch.equal(model.auxiliary_heads[0].classifier.weight, state['auxiliary_head.conv_seg.weight'])
+
+
+def conv_layout(model: nn.Module):
+    return [(n, m.kernel_size, m.stride, m.dilation, m.padding, m.groups) for n, m in model.named_modules()
+            if isinstance(m, nn.Conv2d)]
+
+
+# (per-stage tuples of MMSeg's config, the MMSeg-form backbone options segkit needs)
+RESNET_D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)), dict(contract_dilation=True)
+MOBILENET_D8 = (dict(strides=(1, 2, 2, 1, 1, 1, 1), dilations=(1, 1, 1, 2, 2, 4, 4)),
+                dict(dilate_first_block_only=True))
+RESNET_D16_MG124 = (dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
+                    dict(multi_grid=(1, 2, 4), multi_grid_mode='absolute'))
+
+
+@pytest.mark.parametrize('config, backbone, rates', [
+    ('configs/deeplabv3/r50_512x512_voc.py', RESNET_D8, (1, 12, 24, 36)),
+    ('configs/deeplabv3plus/r50_512x512_voc.py', RESNET_D8, (1, 12, 24, 36)),
+    ('configs/deeplabv3/mobilenetv2-d8_512x1024_cityscapes.py', MOBILENET_D8, (1, 12, 24, 36)),
+    ('configs/deeplabv3plus/mobilenetv2-d8_512x1024_cityscapes.py', MOBILENET_D8, (1, 12, 24, 36)),
+    ('configs/deeplabv3/r101-d16-mg124_512x1024_cityscapes.py', RESNET_D16_MG124, (1, 6, 12, 18)),
+])
+def test_shipped_mmseg_form_configs_build_mmseg_networks(config, backbone, rates):
+    """The configs say model.output_stride and rates at 16; MMSeg's configs say per-stage tuples and rates at the
+    model's own output stride. Every conv must come out the same (kernel, stride, dilation, padding, groups)."""
+    tuples, options = backbone
+    model_cfg = replace_sync_bn(Config.fromfile(str(REPO / config)).model)
+    model_cfg.backbone.pop('init_cfg')
+    assert {k: model_cfg.backbone.get(k) for k in options} == options
+    if 'depth' in model_cfg.backbone:
+        model_cfg.backbone.depth = 50  # the knob does not depend on depth; R101 only builds slower
+    explicit = copy.deepcopy(model_cfg)
+    explicit.pop('output_stride')
+    explicit.backbone.update(tuples)
+    explicit.decode_head.update(dilations=rates)
+    knob_model, explicit_model = MODELS.build(model_cfg), MODELS.build(explicit)
+    assert conv_layout(knob_model) == conv_layout(explicit_model)
+    assert knob_model.decode_head.dilations == rates
