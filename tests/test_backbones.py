@@ -285,3 +285,29 @@ def test_real_torchvision_weights_match():
         outs = model.eval()(x)
         for out, end in zip(outs, FEATURE_ENDS):
             torch.testing.assert_close(out, tv.eval().features[:end](x))
+
+
+def test_mmseg_mobilenet_v2_keys_load_through_init_cfg(tmp_path):
+    """An MMSegmentation (or mmcls) file: conv1.* / layerS.B.conv.K.* keys under 'backbone.', plus keys segkit's
+    backbone has no use for; the MMSeg fixture's backbone weights land where they belong."""
+    ref = torch.load(Path(__file__).parent / 'fixtures' / 'mmseg_tiny_deeplabv3_m-v2-d8.pt', weights_only=True)
+    state = {k: v for k, v in ref['state_dict'].items() if k.startswith('backbone.')}
+    path = tmp_path / 'mmseg.pth'
+    torch.save({'state_dict': {**state, 'backbone.conv2.conv.weight': torch.zeros(1)}}, path)
+    model = MobileNetV2(widen_factor=0.25, dilate_first_block_only=True,
+                        init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
+    model.init_weights()
+    own = model.state_dict()
+    assert len(own) == len(state)
+    assert torch.equal(own['stem.conv.weight'], state['backbone.conv1.conv.weight'].float())
+    assert torch.equal(own['layer1.0.depthwise.conv.weight'], state['backbone.layer1.0.conv.0.conv.weight'].float())
+    assert torch.equal(own['layer1.0.project.bn.running_var'], state['backbone.layer1.0.conv.1.bn.running_var'])
+    assert torch.equal(own['layer7.0.expand.conv.weight'], state['backbone.layer7.0.conv.0.conv.weight'].float())
+    assert torch.equal(own['layer7.0.project.conv.weight'], state['backbone.layer7.0.conv.2.conv.weight'].float())
+
+
+def test_mobilenet_dilate_first_block_only():
+    model = MobileNetV2(widen_factor=0.25, output_stride=8, dilate_first_block_only=True)
+    assert [b.depthwise.conv.dilation[0] for b in model.layer4] == [2, 1, 1, 1]
+    assert [b.depthwise.conv.dilation[0] for b in model.layer6] == [4, 1, 1]
+    assert all(b.depthwise.conv.padding == b.depthwise.conv.dilation for b in model.layer6)

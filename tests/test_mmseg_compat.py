@@ -1,7 +1,10 @@
 """MMSegmentation checkpoints load into segkit's modules (every tensor used) and give the same logits.
 
-The fixtures were produced by MMSegmentation 1.2.2 itself (tests/fixtures/README.md).
+The fixtures were produced by MMSegmentation 1.2.2 itself (tests/fixtures/README.md). Their feature maps are large
+enough for their atrous rates that every tap of every dilated conv reads image pixels, so a wrong rate changes the
+logits: the mutation tests below check that it does, for every dilated conv of every fixture.
 """
+import copy
 import json
 from pathlib import Path
 
@@ -10,18 +13,28 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import MODELS
 from mmengine.runner import load_checkpoint
+from torch import nn
 
 from segkit.engine.config_setup import replace_sync_bn
 
 FIXTURES = Path(__file__).parent / 'fixtures'
 REPO = Path(__file__).resolve().parents[1]
+# fixture name -> output stride of its backbone
+TINY = {'deeplabv3': 8, 'deeplabv3plus': 8, 'deeplabv3_m-v2-d8': 8, 'deeplabv3plus_m-v2-d8': 8,
+        'deeplabv3_r-d16-mg124': 16}
+TOL = dict(atol=1e-5, rtol=1e-4)
 
 
 def segkit_model_cfg(mmseg_cfg: dict) -> dict:
-    """The segkit config of an MMSeg model config: only the head's decoder arguments are named differently."""
+    """The segkit config of an MMSeg model config, in MMSegmentation form (explicit strides and dilations)."""
     cfg = json.loads(json.dumps(mmseg_cfg))
     cfg.pop('pretrained', None)
-    cfg['backbone'].pop('style', None)
+    backbone = cfg['backbone']
+    backbone.pop('style', None)
+    if backbone['type'] == 'MobileNetV2':
+        backbone['dilate_first_block_only'] = True  # MMSeg dilates the first block of a stage only
+    if backbone.get('multi_grid'):
+        backbone['multi_grid_mode'] = 'absolute'  # MMSeg's multi_grid numbers are the dilations
     head = cfg['decode_head']
     head['project_kernel_size'] = 3  # MMSeg's ASPP bottleneck is a 3x3 conv
     if 'c1_in_channels' in head:
@@ -32,21 +45,96 @@ def segkit_model_cfg(mmseg_cfg: dict) -> dict:
     return cfg
 
 
-@pytest.mark.parametrize('arch', ['deeplabv3', 'deeplabv3plus'])
-def test_tiny_mmseg_checkpoint_gives_identical_logits(arch, tmp_path):
-    ref = torch.load(FIXTURES / f'mmseg_tiny_{arch}.pt', weights_only=True)
-    model = MODELS.build(segkit_model_cfg(json.loads(ref['model_cfg']))).eval()
+def knob_form(cfg: dict, output_stride: int) -> dict:
+    """The same model through segkit's output-stride knob: no per-stage tuples, rates quoted at 16."""
+    cfg = json.loads(json.dumps(cfg))
+    cfg['backbone'].pop('strides')
+    cfg['backbone'].pop('dilations')
+    cfg['output_stride'] = output_stride
+    head = cfg['decode_head']
+    head['dilations'] = [d if d == 1 else d * output_stride // 16 for d in head['dilations']]
+    return cfg
+
+
+def load_reference(name):
+    return torch.load(FIXTURES / f'mmseg_tiny_{name}.pt', weights_only=True)
+
+
+def build_and_load(model_cfg: dict, ref: dict, tmp_path) -> nn.Module:
+    model = MODELS.build(model_cfg).eval()
     ckpt = tmp_path / 'mmseg.pth'
     torch.save(dict(state_dict=ref['state_dict'], meta=dict(mmseg_version='1.2.2')), ckpt)
     load_checkpoint(model, str(ckpt), strict=True)  # strict: every MMSeg tensor used, every segkit key filled
-    x = ref['input']
+    return model
+
+
+@torch.no_grad()
+def run(model: nn.Module, ref: dict):
+    """(full-size logits at the fixture's sampled pixels, decode head logits, auxiliary head logits)."""
+    x = ref['input'].float()
     h, w = x.shape[-2:]
     metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w), padding_size=[0, 0, 0, 0])]
-    with torch.no_grad():
-        logits = model.encode_decode(x, metas)
-        aux = model.auxiliary_heads[0](model.extract_feat(x))
-    assert torch.allclose(logits, ref['logits'], atol=1e-5, rtol=1e-4)
-    assert torch.allclose(aux, ref['aux_logits'], atol=1e-5, rtol=1e-4)
+    step = ref['logits_step']
+    feats = model.extract_feat(x)
+    return (model.encode_decode(x, metas)[..., ::step, ::step], model.decode_head(feats),
+            model.auxiliary_heads[0](feats))
+
+
+def assert_matches(model, ref):
+    logits, decode, aux = run(model, ref)
+    assert logits.shape == ref['logits'].shape and decode.shape == ref['decode_logits'].shape
+    assert torch.allclose(decode, ref['decode_logits'], **TOL)
+    assert torch.allclose(logits, ref['logits'], **TOL)
+    assert torch.allclose(aux, ref['aux_logits'], **TOL)
+
+
+@pytest.mark.parametrize('name', TINY)
+def test_tiny_mmseg_checkpoint_gives_identical_logits(name, tmp_path):
+    ref = load_reference(name)
+    assert_matches(build_and_load(segkit_model_cfg(json.loads(ref['model_cfg'])), ref, tmp_path), ref)
+
+
+@pytest.mark.parametrize('name', TINY)
+def test_output_stride_knob_builds_the_same_model(name, tmp_path):
+    """MMSeg-form configs say output_stride and rates at 16 instead of the tuples: same logits."""
+    ref = load_reference(name)
+    cfg = knob_form(segkit_model_cfg(json.loads(ref['model_cfg'])), TINY[name])
+    assert_matches(build_and_load(cfg, ref, tmp_path), ref)
+
+
+def dilated_convs(model: nn.Module):
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, nn.Conv2d) and m.dilation[0] > 1]
+
+
+@pytest.mark.parametrize('name', TINY)
+def test_parity_fails_when_any_dilation_changes(name, tmp_path):
+    ref = load_reference(name)
+    model = build_and_load(segkit_model_cfg(json.loads(ref['model_cfg'])), ref, tmp_path)
+    convs = dilated_convs(model)
+    assert any('aspp' in n for n, _ in convs) and any('backbone' in n for n, _ in convs)
+    x = ref['input'].float()
+    for conv_name, conv in convs:
+        rate = conv.dilation[0]
+        conv.dilation, conv.padding = (rate + 1,) * 2, (rate + 1,) * 2
+        with torch.no_grad():
+            decode = model.decode_head(model.extract_feat(x))
+        conv.dilation, conv.padding = (rate,) * 2, (rate,) * 2
+        assert not torch.allclose(decode, ref['decode_logits'], atol=1e-3, rtol=1e-3), conv_name
+    assert_matches(model, ref)  # restored
+
+
+@pytest.mark.parametrize('name, option, value', [
+    ('deeplabv3_m-v2-d8', 'dilate_first_block_only', False),
+    ('deeplabv3plus_m-v2-d8', 'dilate_first_block_only', False),
+    ('deeplabv3_r-d16-mg124', 'multi_grid_mode', 'unit'),
+])
+def test_mmseg_form_options_are_needed(name, option, value, tmp_path):
+    """Without the MMSeg-form option the checkpoint still loads (same shapes) but the logits differ."""
+    ref = load_reference(name)
+    cfg = segkit_model_cfg(json.loads(ref['model_cfg']))
+    cfg['backbone'][option] = value
+    logits, _, _ = run(build_and_load(cfg, ref, tmp_path), ref)
+    assert not torch.allclose(logits, ref['logits'], atol=1e-3, rtol=1e-3)
 
 
 @pytest.mark.parametrize('arch,config', [
@@ -68,3 +156,41 @@ def test_r50_d8_checkpoint_keys_map_onto_the_segkit_config(arch, config, tmp_pat
     assert not missing and not unexpected
     assert torch.equal(model.decode_head.aspp.project.conv.weight, state['decode_head.bottleneck.conv.weight'])
     assert torch.equal(model.auxiliary_heads[0].classifier.weight, state['auxiliary_head.conv_seg.weight'])
+
+
+def conv_layout(model: nn.Module):
+    return [(n, m.kernel_size, m.stride, m.dilation, m.padding, m.groups) for n, m in model.named_modules()
+            if isinstance(m, nn.Conv2d)]
+
+
+# (per-stage tuples of MMSeg's config, the MMSeg-form backbone options segkit needs)
+RESNET_D8 = dict(strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)), dict(contract_dilation=True)
+MOBILENET_D8 = (dict(strides=(1, 2, 2, 1, 1, 1, 1), dilations=(1, 1, 1, 2, 2, 4, 4)),
+                dict(dilate_first_block_only=True))
+RESNET_D16_MG124 = (dict(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2)),
+                    dict(multi_grid=(1, 2, 4), multi_grid_mode='absolute'))
+
+
+@pytest.mark.parametrize('config, backbone, rates', [
+    ('configs/deeplabv3/r50_512x512_voc.py', RESNET_D8, (1, 12, 24, 36)),
+    ('configs/deeplabv3plus/r50_512x512_voc.py', RESNET_D8, (1, 12, 24, 36)),
+    ('configs/deeplabv3/mobilenetv2-d8_512x1024_cityscapes.py', MOBILENET_D8, (1, 12, 24, 36)),
+    ('configs/deeplabv3plus/mobilenetv2-d8_512x1024_cityscapes.py', MOBILENET_D8, (1, 12, 24, 36)),
+    ('configs/deeplabv3/r101-d16-mg124_512x1024_cityscapes.py', RESNET_D16_MG124, (1, 6, 12, 18)),
+])
+def test_shipped_mmseg_form_configs_build_mmseg_networks(config, backbone, rates):
+    """The configs say model.output_stride and rates at 16; MMSeg's configs say per-stage tuples and rates at the
+    model's own output stride. Every conv must come out the same (kernel, stride, dilation, padding, groups)."""
+    tuples, options = backbone
+    model_cfg = replace_sync_bn(Config.fromfile(str(REPO / config)).model)
+    model_cfg.backbone.pop('init_cfg')
+    assert {k: model_cfg.backbone.get(k) for k in options} == options
+    if 'depth' in model_cfg.backbone:
+        model_cfg.backbone.depth = 50  # the knob does not depend on depth; R101 only builds slower
+    explicit = copy.deepcopy(model_cfg)
+    explicit.pop('output_stride')
+    explicit.backbone.update(tuples)
+    explicit.decode_head.update(dilations=rates)
+    knob_model, explicit_model = MODELS.build(model_cfg), MODELS.build(explicit)
+    assert conv_layout(knob_model) == conv_layout(explicit_model)
+    assert knob_model.decode_head.dilations == rates

@@ -1,4 +1,5 @@
-"""Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--cfg-options k=v]."""
+"""Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--output-stride N]
+[--cfg-options k=v]."""
 import argparse
 import os
 import sys
@@ -23,6 +24,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='write the predicted label maps (PNG, one per image) here')
     parser.add_argument('--tta', action='store_true',
                         help="multi-scale + flip inference with the config's tta_pipeline (SegTTAModel)")
+    parser.add_argument('--output-stride', type=int, choices=[8, 16, 32],
+                        help='evaluate at this output stride (sets model.output_stride: the backbone\'s strides and '
+                             'dilations and the ASPP rates follow; the weights are used as they are)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     return parser.parse_args(argv)
@@ -31,6 +35,8 @@ def parse_args(argv=None):
 def build_config(args):
     cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    if args.output_stride:
+        cfg.model.output_stride = args.output_stride
     prepare_for_launcher(cfg, args.launcher)
     cfg.load_from = args.checkpoint
     cfg.resume = False

@@ -5,5 +5,5 @@
 _base_ = '../_base_/camvid_mobilenetv2-os16_256x256.py'
 model = dict(
     decode_head=dict(
-        type='LargeFOVHead', channels=1024, dilation=12, dilations_output_stride=8, output_stride=16,
+        type='LargeFOVHead', channels=1024, dilation=12, dilations_output_stride=8,
         avg_pool=True, dropout_ratio=0.5))

@@ -6,4 +6,4 @@ _base_ = '../_base_/camvid_mobilenetv2-os16_256x256.py'
 model = dict(
     decode_head=dict(
         type='LogitSumASPPHead', branch='fc', channels=1024, dilations=(6, 12, 18, 24), dilations_output_stride=8,
-        output_stride=16, dropout_ratio=0.5))
+        dropout_ratio=0.5))

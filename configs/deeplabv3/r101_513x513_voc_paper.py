@@ -1,4 +1,5 @@
-# DeepLabv3 R101 as trained in the paper (arXiv:1706.05587 section 4.1): output stride 16, multi-grid (1, 2, 4),
+# DeepLabv3 R101 as trained in the paper (paper form; arXiv:1706.05587 section 4.1): output stride 16 (evaluate at
+# 8 with tools/test.py --output-stride 8, as the paper does), multi-grid (1, 2, 4),
 # ASPP 256 channels at rates (1, 6, 12, 18) with a 1x1 projection, 513x513 crops, scale 0.5-2.0, batch 16,
 # lr 0.007 with poly decay, 30k iterations, no auxiliary head.
 _base_ = [

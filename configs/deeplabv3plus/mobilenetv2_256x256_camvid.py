@@ -1,5 +1,5 @@
 # DeepLabv3+ MobileNetV2 (ImageNet init from torchvision's file) on CamVid, 11 classes, void ignored: output stride
-# 16, paper-form head (256 channels, separable ASPP at rates 1/6/12/18, 1x1 projection, decoder on the stride-4
+# 16 (model.output_stride; tools/test.py --output-stride 8 evaluates the same checkpoint at 8), paper-form head (256 channels, separable ASPP at rates 1/6/12/18, 1x1 projection, decoder on the stride-4
 # stage, 24 channels reduced to 48). Data, schedule and loss: ../_base_/camvid_mobilenetv2-os16_256x256.py, shared
 # with the v1, v2 and v3 heads of the family comparison.
 _base_ = '../_base_/camvid_mobilenetv2-os16_256x256.py'

@@ -12,11 +12,12 @@ data_preprocessor = dict(
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
-    backbone=dict(type='VGG16', output_stride=8, out_indices=(4, ),
+    output_stride=8,  # VGG16 pool4/pool5 stride 1, conv5 dilation 2; fc6's rate 12 is quoted at 8
+    backbone=dict(type='VGG16', out_indices=(4, ),
                   init_cfg=dict(type='Pretrained', checkpoint=vgg16_imagenet)),
     decode_head=dict(
         type='LargeFOVHead', in_channels=512, in_index=-1, channels=1024, dilation=12, dilations_output_stride=8,
-        output_stride=8, avg_pool=True, fc_checkpoint=vgg16_imagenet, dropout_ratio=0.5, num_classes=21,
+        avg_pool=True, fc_checkpoint=vgg16_imagenet, dropout_ratio=0.5, num_classes=21,
         align_corners=False, loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -1,4 +1,4 @@
-# DeepLab v2 ASPP-L with ResNet-101 (arXiv:1606.00915; the released ResNet-101 model): output stride 8 (strides
+# DeepLab v2 ASPP-L with ResNet-101 (arXiv:1606.00915; the released ResNet-101 model): output stride 8 (model.output_stride: strides
 # (1, 2, 1, 1), dilations (1, 1, 2, 4)), then per rate (6, 12, 18, 24) one 3x3 atrous conv from the 2048 backbone
 # channels straight to the classes, initialised N(0, 0.01); the four logits are summed. BN is frozen as in the
 # released Caffe model (statistics and affine weights fixed). Differences from the paper: ResNetV1c (3-conv stem,
@@ -11,12 +11,13 @@ data_preprocessor = dict(
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
+    output_stride=8,
     backbone=dict(
-        type='ResNetV1c', depth=101, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4), out_indices=(3, ),
+        type='ResNetV1c', depth=101, out_indices=(3, ),
         norm_cfg=norm_cfg, norm_eval=True, init_cfg=dict(type='Pretrained', checkpoint='open-mmlab://resnet101_v1c')),
     decode_head=dict(
         type='LogitSumASPPHead', in_channels=2048, in_index=-1, branch='conv', dilations=(6, 12, 18, 24),
-        dilations_output_stride=8, output_stride=8, num_classes=21, align_corners=False,
+        dilations_output_stride=8, num_classes=21, align_corners=False,
         loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -9,5 +9,5 @@ _base_ = './deeplabv1_vgg16-largefov.py'
 model = dict(
     decode_head=dict(
         _delete_=True, type='LogitSumASPPHead', in_channels=512, in_index=-1, branch='fc', channels=1024,
-        dilations=(6, 12, 18, 24), dilations_output_stride=8, output_stride=8, dropout_ratio=0.5, num_classes=21,
+        dilations=(6, 12, 18, 24), dilations_output_stride=8, dropout_ratio=0.5, num_classes=21,
         align_corners=False, loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)))

@@ -8,9 +8,9 @@ data_preprocessor = dict(
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
+    output_stride=16,  # strides (1, 2, 2, 2, 1, 1, 1), dilations (1, 1, 1, 1, 1, 2, 2); the head's rates follow
     backbone=dict(
-        type='MobileNetV2', widen_factor=1.0, strides=(1, 2, 2, 2, 1, 1, 1), dilations=(1, 1, 1, 1, 1, 2, 2),
-        out_indices=(1, 2, 4, 6), norm_cfg=norm_cfg,
+        type='MobileNetV2', widen_factor=1.0, out_indices=(1, 2, 4, 6), norm_cfg=norm_cfg,
         init_cfg=dict(type='Pretrained', checkpoint='../shared/weights/mobilenet_v2-b0353104.pth')),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

@@ -7,15 +7,19 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from segkit.models.output_stride import backbone_strides
 from segkit.registry import BACKBONES
 from .convert import (convert_torchvision_mobilenet_v2, looks_like_torchvision_mobilenet_v2,
                       unused_torchvision_keys)
+from .convert_mmseg import looks_like_mmseg_mobilenet_v2, rename_mmseg_mobilenet_v2_keys
 from .inverted_residual import InvertedResidual
 from .pretrained import read_state_dict
 from .utils import StageFreezing, check_frozen_stages, check_indices, check_per_stage
 
 #: (expand ratio t, channels c, repeats n) of the 7 bottleneck stages; Table 2 of the paper.
 ARCH_SETTINGS = ((1, 16, 1), (6, 24, 2), (6, 32, 3), (6, 64, 4), (6, 96, 3), (6, 160, 3), (6, 320, 1))
+#: Stride of each stage without dilation (the ``s`` column of Table 2); the stem has stride 2.
+STRIDES = (1, 2, 2, 2, 1, 2, 1)
 
 
 def make_divisible(value: float, divisor: int = 8) -> int:
@@ -29,15 +33,20 @@ class MobileNetV2(StageFreezing, BaseModule):
     """MobileNetV2: a 3x3 stride-2 ``stem`` conv (32 channels) then 7 stages ``layer1``..``layer7`` of
     :class:`InvertedResidual` blocks. The final 1x1 conv to 1280 channels and the classifier are not built.
 
-    Dilated stages keep resolution: output stride 8 is ``strides=(1, 2, 2, 1, 1, 1, 1),
-    dilations=(1, 1, 1, 2, 2, 4, 4)``, 16 is ``strides=(1, 2, 2, 2, 1, 1, 1), dilations=(1, 1, 1, 1, 1, 2, 2)``.
+    Dilated stages keep resolution: ``output_stride=8`` gives ``strides=(1, 2, 2, 1, 1, 1, 1),
+    dilations=(1, 1, 1, 2, 2, 4, 4)``, 16 gives ``strides=(1, 2, 2, 2, 1, 1, 1), dilations=(1, 1, 1, 1, 1, 2, 2)``.
     The stride goes to the first block of a stage; the dilation to the depthwise conv of all its blocks.
 
     Args:
         widen_factor: width multiplier of the paper; channels are rounded to multiples of 8.
         in_channels: channels of the input image.
-        strides: stride of the first block of each stage.
-        dilations: dilation of the depthwise convs of each stage.
+        output_stride: 8, 16 or 32: derive ``strides`` and ``dilations`` from it (torchvision / timm convention).
+            None (default): the explicit tuples, or the undilated network (output stride 32) without them.
+        strides: stride of the first block of each stage (MMSegmentation form; not with ``output_stride``).
+        dilations: dilation of the depthwise convs of each stage (MMSegmentation form; not with ``output_stride``).
+        dilate_first_block_only: give a stage's dilation to its first block only, the others keep dilation 1, as
+            MMSegmentation's MobileNetV2 does; its ``*_m-v2-d8`` checkpoints need it (they also load: their keys
+            are renamed on load, see :mod:`segkit.models.backbones.convert_mmseg`).
         out_indices: stages whose outputs ``forward`` returns; the default gives strides 4, 8, 16, 32.
         frozen_stages: -1 freezes nothing, 0 the stem, ``n`` the stem and the first ``n`` stages.
         norm_eval: keep every BN layer in eval mode during ``train()``.
@@ -51,7 +60,8 @@ class MobileNetV2(StageFreezing, BaseModule):
     """
 
     def __init__(self, widen_factor: float = 1.0, in_channels: int = 3,
-                 strides: Sequence[int] = (1, 2, 2, 2, 1, 2, 1), dilations: Sequence[int] = (1, 1, 1, 1, 1, 1, 1),
+                 output_stride: Optional[int] = None, strides: Optional[Sequence[int]] = None,
+                 dilations: Optional[Sequence[int]] = None, dilate_first_block_only: bool = False,
                  out_indices: Sequence[int] = (1, 2, 4, 6), frozen_stages: int = -1, norm_eval: bool = False,
                  norm_cfg: dict = dict(type='BN', requires_grad=True), act_cfg: dict = dict(type='ReLU6'),
                  init_cfg: Union[dict, List[dict], None] = None):
@@ -63,6 +73,9 @@ class MobileNetV2(StageFreezing, BaseModule):
         if widen_factor <= 0:
             raise ValueError(f'MobileNetV2: widen_factor={widen_factor} must be > 0')
         self.widen_factor = widen_factor
+        self.output_stride = output_stride
+        strides, dilations = backbone_strides('MobileNetV2', output_stride, strides, dilations,
+                                              default_strides=STRIDES, input_stride=2)
         self.strides = check_per_stage('strides', strides, num_stages)
         self.dilations = check_per_stage('dilations', dilations, num_stages)
         if any(s not in (1, 2) for s in self.strides):
@@ -70,6 +83,7 @@ class MobileNetV2(StageFreezing, BaseModule):
         self.out_indices = check_indices('out_indices', out_indices, num_stages)
         self.frozen_stages = check_frozen_stages(frozen_stages, num_stages)
         self.norm_eval = norm_eval
+        self.dilate_first_block_only = dilate_first_block_only
         norm_cfg, act_cfg = copy.deepcopy(norm_cfg), copy.deepcopy(act_cfg)
 
         channels = make_divisible(32 * widen_factor)
@@ -80,8 +94,9 @@ class MobileNetV2(StageFreezing, BaseModule):
             out_channels = make_divisible(width * widen_factor)
             blocks = []
             for j in range(repeats):
+                dilation = 1 if j > 0 and dilate_first_block_only else self.dilations[i]
                 blocks.append(InvertedResidual(channels, out_channels, stride=self.strides[i] if j == 0 else 1,
-                                               expand_ratio=expand_ratio, dilation=self.dilations[i],
+                                               expand_ratio=expand_ratio, dilation=dilation,
                                                norm_cfg=norm_cfg, act_cfg=act_cfg))
                 channels = out_channels
             name = f'layer{i + 1}'
@@ -90,6 +105,11 @@ class MobileNetV2(StageFreezing, BaseModule):
             stage_channels.append(out_channels)
         self.out_channels: Tuple[int, ...] = tuple(stage_channels[i] for i in self.out_indices)
         self._freeze_stages()
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        if looks_like_mmseg_mobilenet_v2(state_dict, prefix):
+            rename_mmseg_mobilenet_v2_keys(state_dict, prefix, [t for t, _, _ in ARCH_SETTINGS])
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def init_weights(self) -> None:
         cfg = self.init_cfg
@@ -118,8 +138,9 @@ class MobileNetV2(StageFreezing, BaseModule):
         if missing:
             shown = ', '.join(missing[:5]) + (', ...' if len(missing) > 5 else '')
             raise KeyError(f'{checkpoint}: {len(missing)} MobileNetV2 weights are missing from the checkpoint '
-                           f'({shown}). The file must be torchvision mobilenet_v2 weights (features.N.*) or a '
-                           f"segkit backbone state_dict; for a full segmentor checkpoint set prefix='backbone.'")
+                           f'({shown}). The file must be torchvision mobilenet_v2 weights (features.N.*), an '
+                           f'MMSegmentation one (conv1.*, layerS.B.conv.K.*) or a segkit backbone state_dict;'
+                           f" for a full segmentor checkpoint set prefix='backbone.'")
         if unused:
             stems = sorted({'.'.join(k.split('.')[:2]) for k in unused})
             print_log(f'MobileNetV2: {len(unused)} keys of {checkpoint} are not used by the backbone '

@@ -8,10 +8,11 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
+from segkit.models.output_stride import backbone_strides
 from segkit.registry import BACKBONES
 
 from .pretrained import remote_checkpoint, unreachable_message
-from .resnet_blocks import BasicBlock, Bottleneck, projection_shortcut
+from .resnet_blocks import BasicBlock, Bottleneck, residual_stage
 from .utils import StageFreezing, check_frozen_stages, check_indices, check_per_stage
 
 #: depth -> (block, blocks per stage); He et al. 2016, Table 1.
@@ -34,8 +35,8 @@ class ResNetV1c(StageFreezing, BaseModule):
     MMSegmentation's ``ResNetV1c``, so its checkpoints load with ``init_cfg=dict(type='Pretrained', ...)``.
 
     Dilated ("atrous") stages replace strides to keep resolution (DeepLab, Chen et al. 2017, Sec. 3.1):
-    output stride 8 is ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)``, 16 is ``strides=(1, 2, 2, 1),
-    dilations=(1, 1, 1, 2)``.
+    ``output_stride=8`` gives ``strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)``, 16 gives ``strides=(1, 2, 2, 1),
+    dilations=(1, 1, 1, 2)``. MMSegmentation configs spell the tuples out instead; both forms build the same network.
 
     Args:
         depth: 18, 34 (BasicBlock) or 50, 101, 152 (Bottleneck).
@@ -44,14 +45,19 @@ class ResNetV1c(StageFreezing, BaseModule):
         base_channels: width of the first stage; stage ``i`` has ``base_channels * 2**i`` (times 4 at the
             output of a Bottleneck).
         num_stages: how many of the 4 residual stages to build.
-        strides: stride of the first block of each stage.
-        dilations: dilation of the 3x3 convs of each stage.
+        output_stride: 8, 16 or 32: derive ``strides`` and ``dilations`` from it (torchvision / timm convention).
+            None (default): the explicit tuples, or the undilated network (output stride 32) without them.
+        strides: stride of the first block of each stage (MMSegmentation form; not with ``output_stride``).
+        dilations: dilation of the 3x3 convs of each stage (MMSegmentation form; not with ``output_stride``).
         out_indices: stages whose outputs ``forward`` returns.
         contract_dilation: the first block of a stage with dilation ``d > 1`` uses ``d // 2`` (as MMSegmentation).
         multi_grid: "Multi-grid" unit rates of the last stage's blocks (DeepLabv3, Chen et al. 2017, Sec. 3.2),
-            e.g. ``(1, 2, 4)``; each block's dilation is its unit rate times the stage's dilation. One rate per block
-            of the last stage; it takes precedence over ``contract_dilation`` there. Note: MMSegmentation uses these
-            numbers as the dilations themselves; set the last dilation to 1 to reproduce that.
+            e.g. ``(1, 2, 4)``; each block's dilation is its unit rate times the stage's dilation (the paper: at
+            output stride 16, block4's rates are 2 * (1, 2, 4) = (2, 4, 8)). One rate per block of the last stage;
+            it takes precedence over ``contract_dilation`` there.
+        multi_grid_mode: ``'unit'`` (paper, default) as above; ``'absolute'``: the ``multi_grid`` numbers are the
+            dilations themselves, whatever the stage's dilation (MMSegmentation's ``multi_grid``; its
+            ``deeplabv3_r101-d16-mg124`` checkpoints need it).
         frozen_stages: -1 freezes nothing, 0 the stem, ``n`` the stem and the first ``n`` stages (no gradients, BN
             in eval mode).
         norm_eval: keep every BN layer in eval mode (running statistics fixed) during ``train()``.
@@ -66,9 +72,10 @@ class ResNetV1c(StageFreezing, BaseModule):
     """
 
     def __init__(self, depth: int, in_channels: int = 3, stem_channels: int = 64, base_channels: int = 64,
-                 num_stages: int = 4, strides: Sequence[int] = (1, 2, 2, 2), dilations: Sequence[int] = (1, 1, 1, 1),
-                 out_indices: Sequence[int] = (0, 1, 2, 3), contract_dilation: bool = False,
-                 multi_grid: Optional[Sequence[int]] = None, frozen_stages: int = -1, norm_eval: bool = False,
+                 num_stages: int = 4, output_stride: Optional[int] = None, strides: Optional[Sequence[int]] = None,
+                 dilations: Optional[Sequence[int]] = None, out_indices: Sequence[int] = (0, 1, 2, 3),
+                 contract_dilation: bool = False, multi_grid: Optional[Sequence[int]] = None,
+                 multi_grid_mode: str = 'unit', frozen_stages: int = -1, norm_eval: bool = False,
                  zero_init_residual: bool = True, norm_cfg: dict = dict(type='BN', requires_grad=True),
                  act_cfg: dict = dict(type='ReLU', inplace=True), init_cfg: Union[dict, List[dict], None] = None):
         if init_cfg is None:
@@ -85,6 +92,9 @@ class ResNetV1c(StageFreezing, BaseModule):
         block, stage_blocks = ARCH_SETTINGS[depth]
         stage_blocks = stage_blocks[:num_stages]
         self.depth = depth
+        self.output_stride = output_stride
+        strides, dilations = backbone_strides('ResNetV1c', output_stride, strides, dilations,
+                                              default_strides=(1, 2, 2, 2)[:num_stages], input_stride=4)
         self.strides = check_per_stage('strides', strides, num_stages)
         self.dilations = check_per_stage('dilations', dilations, num_stages)
         self.out_indices = check_indices('out_indices', out_indices, num_stages)
@@ -94,7 +104,11 @@ class ResNetV1c(StageFreezing, BaseModule):
             if len(multi_grid) != stage_blocks[-1] or any(not isinstance(g, int) or g < 1 for g in multi_grid):
                 raise ValueError(f'ResNetV1c: multi_grid={multi_grid} needs one positive int per block of the last '
                                  f'stage, which has {stage_blocks[-1]} blocks for depth={depth}')
+        if multi_grid_mode not in ('unit', 'absolute'):
+            raise ValueError(f"ResNetV1c: multi_grid_mode={multi_grid_mode!r} must be 'unit' (the paper: rates times "
+                             "the stage's dilation) or 'absolute' (MMSegmentation: the dilations themselves)")
         self.multi_grid = multi_grid
+        self.multi_grid_mode = multi_grid_mode
         self.contract_dilation = contract_dilation
         self.norm_eval = norm_eval
         self.zero_init_residual = zero_init_residual
@@ -108,8 +122,8 @@ class ResNetV1c(StageFreezing, BaseModule):
         for i, num_blocks in enumerate(stage_blocks):
             channels = base_channels * 2**i
             block_dilations = self._block_dilations(i, num_blocks, num_stages)
-            stage = self._make_stage(block, channels_in, channels, num_blocks, self.strides[i], block_dilations,
-                                     norm_cfg, act_cfg)
+            stage = residual_stage(block, channels_in, channels, num_blocks, self.strides[i], block_dilations,
+                                   norm_cfg, act_cfg)
             name = f'layer{i + 1}'
             self.add_module(name, stage)
             self.stage_names.append(name)
@@ -131,22 +145,10 @@ class ResNetV1c(StageFreezing, BaseModule):
     def _block_dilations(self, stage: int, num_blocks: int, num_stages: int) -> List[int]:
         dilation = self.dilations[stage]
         if self.multi_grid is not None and stage == num_stages - 1:
-            return [dilation * rate for rate in self.multi_grid]
+            unit = 1 if self.multi_grid_mode == 'absolute' else dilation
+            return [unit * rate for rate in self.multi_grid]
         first = dilation // 2 if self.contract_dilation and dilation > 1 else dilation
         return [first] + [dilation] * (num_blocks - 1)
-
-    @staticmethod
-    def _make_stage(block: type, in_channels: int, channels: int, num_blocks: int, stride: int,
-                    dilations: List[int], norm_cfg: dict, act_cfg: dict) -> nn.Sequential:
-        out_channels = channels * block.expansion
-        downsample = None
-        if stride != 1 or in_channels != out_channels:
-            downsample = projection_shortcut(in_channels, out_channels, stride, norm_cfg)
-        blocks = [block(in_channels, channels, stride=stride, dilation=dilations[0], downsample=downsample,
-                        norm_cfg=norm_cfg, act_cfg=act_cfg)]
-        for dilation in dilations[1:]:
-            blocks.append(block(out_channels, channels, dilation=dilation, norm_cfg=norm_cfg, act_cfg=act_cfg))
-        return nn.Sequential(*blocks)
 
     def init_weights(self) -> None:
         try:

@@ -3,7 +3,7 @@
 The norm layers are called ``bn1``/``bn2``/``bn3`` (``gn1``... with GroupNorm) and the projection shortcut is
 ``downsample`` = Sequential(1x1 conv, norm), so MMSegmentation checkpoints load key for key.
 """
-from typing import Optional
+from typing import Optional, Sequence
 
 from mmcv.cnn import build_activation_layer, build_conv_layer, build_norm_layer
 from torch import Tensor, nn
@@ -87,3 +87,18 @@ class Bottleneck(nn.Module):
         out = getattr(self, self.norm3_name)(self.conv3(out))
         identity = x if self.downsample is None else self.downsample(x)
         return self.act(out + identity)
+
+
+def residual_stage(block: type, in_channels: int, channels: int, num_blocks: int, stride: int,
+                   dilations: Sequence[int], norm_cfg: dict, act_cfg: dict) -> nn.Sequential:
+    """A ResNet stage: ``num_blocks`` blocks of width ``channels``, the first strided, block ``i`` of dilation
+    ``dilations[i]``; a projection shortcut where the first block changes the size or the channels."""
+    out_channels = channels * block.expansion
+    downsample = None
+    if stride != 1 or in_channels != out_channels:
+        downsample = projection_shortcut(in_channels, out_channels, stride, norm_cfg)
+    blocks = [block(in_channels, channels, stride=stride, dilation=dilations[0], downsample=downsample,
+                    norm_cfg=norm_cfg, act_cfg=act_cfg)]
+    for dilation in dilations[1:]:
+        blocks.append(block(out_channels, channels, dilation=dilation, norm_cfg=norm_cfg, act_cfg=act_cfg))
+    return nn.Sequential(*blocks)

@@ -1,8 +1,9 @@
 """DeepLabv3 and DeepLabv3+ heads: an :class:`ASPP` on the last backbone stage, plus the v3+ decoder."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 
+from segkit.models.output_stride import scale_rates
 from segkit.registry import HEADS
 
 from .aspp import ASPP
@@ -15,19 +16,26 @@ class ASPPHead(DecodeHead):
     """DeepLabv3 head (arXiv:1706.05587, Fig. 5): ASPP with image pooling, then the classifier.
 
     ``separable`` and ``project_kernel_size`` are :class:`ASPP`'s. MMSegmentation's ``deeplabv3_r50-d8`` is
-    ``channels=512, dilations=(1, 12, 24, 36), project_kernel_size=3``; the paper's form is ``channels=256,
-    project_kernel_size=1`` with rates (1, 6, 12, 18) at output stride 16. MMSegmentation checkpoints load
-    through :attr:`legacy_keys`.
+    ``channels=512, project_kernel_size=3`` with rates (1, 12, 24, 36) at output stride 8; the paper's form is
+    ``channels=256, project_kernel_size=1`` with rates (1, 6, 12, 18) at output stride 16. MMSegmentation
+    checkpoints load through :attr:`legacy_keys`.
+
+    ``dilations`` are quoted for ``dilations_output_stride`` (16, as the v3 paper); with ``output_stride`` set
+    (the model-level knob passes it) they are rescaled to it: x2 at 8, x0.5 at 32 (rate 1 stays the 1x1 branch).
+    ``output_stride=None`` uses ``dilations`` as given.
     """
 
     legacy_keys = {**DecodeHead.legacy_keys, 'image_pool.': 'aspp.image_pool.', 'aspp_modules.': 'aspp.branches.',
                    'bottleneck.': 'aspp.project.'}
 
-    def __init__(self, *, dilations: Sequence[int] = (1, 6, 12, 18), image_pooling: bool = True,
-                 separable: bool = False, project_kernel_size: int = 1, **kwargs):
+    def __init__(self, *, dilations: Sequence[int] = (1, 6, 12, 18), output_stride: Optional[int] = None,
+                 dilations_output_stride: int = 16, image_pooling: bool = True, separable: bool = False,
+                 project_kernel_size: int = 1, **kwargs):
         kwargs.setdefault('in_index', -1)
         super().__init__(**kwargs)
-        self.aspp = ASPP(in_channels=self.in_channels, channels=self.channels, dilations=dilations,
+        self.output_stride = output_stride
+        self.dilations = scale_rates(type(self).__name__, dilations, dilations_output_stride, output_stride)
+        self.aspp = ASPP(in_channels=self.in_channels, channels=self.channels, dilations=self.dilations,
                          image_pooling=image_pooling, separable=separable, project_kernel_size=project_kernel_size,
                          norm_cfg=self.norm_cfg, act_cfg=self.act_cfg, align_corners=self.align_corners)
 

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
+from segkit.models.output_stride import check_output_stride, with_output_stride
 from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, SEGMENTORS
 from segkit.structures import SegDataSample
 
@@ -23,15 +24,24 @@ class EncoderDecoder(BaseModel):
     stride=(sh, sw))`` averages logits of overlapping crops (for inputs larger than the training crop).
     ``test_cfg['autocast']='bfloat16'`` (or ``'float16'`` on GPUs) runs inference under ``torch.autocast``; logits
     come back as float32.
+
+    ``output_stride`` (8, 16 or 32) switches the whole model: it goes to the backbone (which must take it and then
+    derives its strides and dilations), and to the neck and heads whose classes take an ``output_stride`` argument
+    (ASPP heads rescale their rates). Weights do not depend on it: a checkpoint trained at 16 runs at 8 or 32.
     """
 
     def __init__(self, *, backbone: dict, decode_head: dict, neck: Optional[dict] = None,
                  auxiliary_head: Optional[Union[dict, Sequence[dict]]] = None, train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 output_stride: Optional[int] = None, init_cfg: Optional[dict] = None):
         if isinstance(data_preprocessor, Mapping):
             data_preprocessor = DATA_PREPROCESSORS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.output_stride = check_output_stride('EncoderDecoder', output_stride)
+        if output_stride is not None:
+            backbone = with_output_stride('backbone', backbone, BACKBONES, output_stride, required=True)
+            neck = None if neck is None else with_output_stride('neck', neck, NECKS, output_stride)
+            decode_head = with_output_stride('decode_head', decode_head, HEADS, output_stride)
         self.backbone = BACKBONES.build(backbone)
         self.neck = NECKS.build(neck) if neck is not None else None
         self.decode_head = HEADS.build(decode_head)
@@ -39,6 +49,8 @@ class EncoderDecoder(BaseModel):
         self.align_corners = self.decode_head.align_corners
         aux_cfgs = [] if auxiliary_head is None else (
             [auxiliary_head] if isinstance(auxiliary_head, Mapping) else list(auxiliary_head))
+        if output_stride is not None:
+            aux_cfgs = [with_output_stride('auxiliary_head', cfg, HEADS, output_stride) for cfg in aux_cfgs]
         self.auxiliary_heads = nn.ModuleList(HEADS.build(cfg) for cfg in aux_cfgs)
         self.train_cfg = dict(train_cfg or {})
         self.test_cfg = dict(test_cfg or {'mode': 'whole'})
