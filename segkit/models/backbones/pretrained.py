@@ -1,17 +1,22 @@
 """Reading a backbone's weights out of a checkpoint file."""
 from collections.abc import Mapping
-from typing import Dict, Optional
+from typing import Callable, Dict, List, Optional, Tuple
+
+from mmengine.logging import print_log
+from torch import nn
 
 from segkit.engine.checkpoint import safe_load
 
 
 def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> Dict:
-    """Load ``checkpoint`` with :func:`~segkit.engine.checkpoint.safe_load` and return its state_dict.
+    """Load ``checkpoint`` with :func:`~segkit.engine.checkpoint.safe_load` (a ``.safetensors`` file with the
+    ``safetensors`` package, as timm's files on the Hugging Face hub) and return its state_dict.
 
     Accepts a bare state_dict or ``{'state_dict': ...}``; strips the ``module.`` left by DataParallel. With
     ``prefix`` (e.g. ``'backbone.'``, as mmengine's ``Pretrained``), keeps only the keys under it, prefix removed.
     """
-    loaded = safe_load(checkpoint, map_location=map_location)
+    loaded = _load_safetensors(checkpoint) if str(checkpoint).endswith('.safetensors') else \
+        safe_load(checkpoint, map_location=map_location)
     if not isinstance(loaded, Mapping):
         raise TypeError(f'{checkpoint}: expected a state_dict or a dict with a "state_dict" entry, '
                         f'got {type(loaded).__name__}')
@@ -24,6 +29,48 @@ def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location:
             raise KeyError(f"{checkpoint}: no key starts with prefix='{prefix}'; check init_cfg's prefix "
                            f'(or drop it when the file holds the backbone alone)')
     return state_dict
+
+
+def _load_safetensors(checkpoint: str) -> Dict:
+    try:
+        from safetensors.torch import load_file
+    except ImportError as exc:
+        raise ImportError(f'{checkpoint}: reading .safetensors files needs the safetensors package '
+                          f'(pip install safetensors), or convert the file to a .pth state_dict') from exc
+    return load_file(checkpoint)
+
+
+#: Turns a foreign state_dict (torchvision, timm) into the backbone's keys: returns (converted, unused keys), or
+#: None when the file is not in that layout (it is then loaded as a segkit state_dict).
+Converter = Callable[[Dict], Optional[Tuple[Dict, List[str]]]]
+
+
+def load_backbone_weights(backbone: nn.Module, checkpoint: str, name: str, convert: Optional[Converter] = None,
+                          prefix: Optional[str] = None, map_location: str = 'cpu', expected: str = '') -> List[str]:
+    """Load ``checkpoint`` into ``backbone`` (``name`` in messages); return the checkpoint keys it did not use.
+
+    Raises ``KeyError`` naming the missing weights (``expected`` says which files fit) and ``RuntimeError`` on
+    shape mismatches; unused keys (a classifier) are only logged.
+    """
+    state_dict = read_state_dict(checkpoint, prefix=prefix, map_location=map_location)
+    unused: List[str] = []
+    converted = convert(state_dict) if convert is not None else None
+    if converted is not None:
+        state_dict, unused = converted
+    try:
+        missing, unexpected = backbone.load_state_dict(state_dict, strict=False)
+    except RuntimeError as exc:  # size mismatches
+        raise RuntimeError(f'{checkpoint}: weights do not fit {name}: {exc}') from exc
+    unused = list(unused) + list(unexpected)
+    if missing:
+        shown = ', '.join(missing[:5]) + (', ...' if len(missing) > 5 else '')
+        raise KeyError(f'{checkpoint}: {len(missing)} {name} weights are missing from the checkpoint ({shown}). '
+                       f'{expected} For a full segmentor checkpoint set prefix=\'backbone.\'')
+    if unused:
+        stems = sorted({'.'.join(k.split('.')[:2]) for k in unused})
+        print_log(f'{name}: {len(unused)} keys of {checkpoint} are not used by the backbone ({", ".join(stems)})',
+                  logger='current')
+    return unused
 
 
 REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'http://', 'https://', 'torchvision://', 'modelzoo://')
