@@ -50,6 +50,13 @@ def timm_xception_key(key: str, flows: Sequence[Tuple[str, int]]) -> Optional[st
     return f'{block}.convs.{int(conv) - 1}.{_STACK[part]}.{param}'
 
 
+def timm_xception_blocks(state_dict: Mapping) -> int:
+    """How many blocks (all flows) a timm aligned-Xception state_dict holds: 13 for xception41, 21 for
+    xception65, 23 for xception71."""
+    indices = [int(m.group(1)) for m in map(_BLOCK_KEY.match, state_dict) if m is not None]
+    return max(indices) + 1 if indices else 0
+
+
 def looks_like_timm_xception(state_dict: Mapping) -> bool:
     """True when the keys follow timm's aligned Xception layout (``blocks.N.stack.convK.conv_dw``)."""
     return any(k.startswith('blocks.0.stack.conv1.conv_dw.') for k in state_dict)

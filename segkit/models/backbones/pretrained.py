@@ -73,6 +73,19 @@ def load_backbone_weights(backbone: nn.Module, checkpoint: str, name: str, conve
     return unused
 
 
+class PretrainedFromFile:
+    """``init_weights`` for backbones whose ``load_pretrained(checkpoint, prefix, map_location)`` converts foreign
+    files: a ``dict(type='Pretrained', checkpoint=..., prefix=...)`` init_cfg goes there, any other to mmengine."""
+
+    def init_weights(self) -> None:
+        cfg = self.init_cfg
+        if not (isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained'):
+            super().init_weights()
+            return
+        self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix'), map_location=cfg.get('map_location', 'cpu'))
+        self._is_init = True
+
+
 REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'http://', 'https://', 'torchvision://', 'modelzoo://')
 
 

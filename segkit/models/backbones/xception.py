@@ -10,8 +10,9 @@ from torch import Tensor, nn
 from segkit.models.output_stride import check_output_stride
 from segkit.registry import BACKBONES
 
-from .convert_xception import convert_timm_xception, looks_like_timm_xception, unused_timm_keys
-from .pretrained import load_backbone_weights
+from .convert_xception import (convert_timm_xception, looks_like_timm_xception, timm_xception_blocks,
+                               unused_timm_keys)
+from .pretrained import PretrainedFromFile, load_backbone_weights
 from .utils import StageFreezing, check_frozen_stages, check_indices
 from .xception_block import XceptionBlock
 
@@ -32,7 +33,7 @@ LEVEL_CHANNELS = (128, 256, 728, 1024, 2048)
 
 
 @BACKBONES.register_module()
-class Xception(StageFreezing, BaseModule):
+class Xception(StageFreezing, PretrainedFromFile, BaseModule):
     """Modified aligned Xception-41/65/71: ``stem`` (3x3 convs of 32, stride 2, and 64 channels), ``entry_flow``,
     ``middle_flow`` and ``exit_flow`` of :class:`XceptionBlock` s.
 
@@ -121,21 +122,17 @@ class Xception(StageFreezing, BaseModule):
         """All blocks of the three flows, in order (timm's ``blocks``)."""
         return itertools.chain(*(getattr(self, name) for name in self.stage_names))
 
-    def init_weights(self) -> None:
-        cfg = self.init_cfg
-        if not (isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'):
-            super().init_weights()
-            return
-        self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix'),
-                             map_location=cfg.get('map_location', 'cpu'))
-        self._is_init = True
-
     def load_pretrained(self, checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> List[str]:
         """Load timm ``xception{depth}`` weights or a segkit state_dict; return the keys not used (``head.fc.*``
         for timm). Raises ``KeyError`` when a backbone weight is missing (e.g. a file of another depth)."""
         def convert(state_dict):
             if not looks_like_timm_xception(state_dict):
                 return None
+            blocks, expected = timm_xception_blocks(state_dict), sum(n for _, n in self.flows)
+            if blocks != expected:
+                raise ValueError(f'{checkpoint}: timm Xception weights with {blocks} blocks, but Xception(depth='
+                                 f'{self.depth}) has {expected}; timm\'s xception41/65/71 have 13/21/23 blocks. Use '
+                                 f'the file of xception{self.depth} or set depth to match the file.')
             return convert_timm_xception(state_dict, self.flows), unused_timm_keys(state_dict, self.flows)
         return load_backbone_weights(
             self, checkpoint, f'Xception(depth={self.depth})', convert=convert, prefix=prefix,
