@@ -15,7 +15,8 @@ CONFIGS = sorted(p for p in (Path(__file__).resolve().parents[1] / 'configs').rg
 def test_the_issue_configs_exist():
     names = {str(p.relative_to(p.parents[1])) for p in CONFIGS}
     assert {'deeplabv3plus/r101_512x512_voc.py', 'deeplabv3plus/r50_512x512_voc.py', 'deeplabv3/r101_512x512_voc.py',
-            'deeplabv3plus/r101_512x1024_cityscapes.py'} <= names
+            'deeplabv3plus/r101_512x1024_cityscapes.py', 'deeplabv3plus/xception65_512x512_voc.py',
+            'deeplabv3plus/xception65_512x1024_cityscapes.py'} <= names
 
 
 def _lazy(dataset_cfg):

@@ -142,3 +142,21 @@ def test_xception_registry_frozen_stages_and_norm_eval():
 def test_xception_bad_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Xception(**kwargs)
+
+
+def test_voc_config_decodes_at_stride_4():
+    from mmengine.config import Config
+    from mmengine.registry import MODELS
+
+    from segkit.engine.config_setup import replace_sync_bn
+    cfg = Config.fromfile('configs/deeplabv3plus/xception65_512x512_voc.py')
+    model_cfg = replace_sync_bn(cfg.model)
+    model_cfg.backbone.init_cfg = None
+    model = MODELS.build(model_cfg).eval()
+    assert model.backbone.output_stride == 16 and model.backbone.out_channels == (256, 728, 1024, 2048)
+    assert model.data_preprocessor.mean.flatten().tolist() == [127.5] * 3  # TensorFlow's [-1, 1] input scaling
+    with torch.no_grad():
+        feats = model.extract_feat(torch.rand(1, 3, 64, 64))
+        logits = model.decode_head(feats)
+    assert [f.shape[-1] for f in feats] == [16, 8, 4, 4]
+    assert logits.shape == (1, 21, 16, 16)
