@@ -1,22 +1,32 @@
 """Reading a backbone's weights out of a checkpoint file."""
+import logging
 from collections.abc import Mapping
 from typing import Callable, Dict, List, Optional, Tuple
 
 from mmengine.logging import print_log
+from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
 from segkit.engine.checkpoint import safe_load
 
+REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'http://', 'https://', 'torchvision://', 'modelzoo://')
+
 
 def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> Dict:
     """Load ``checkpoint`` with :func:`~segkit.engine.checkpoint.safe_load` (a ``.safetensors`` file with the
-    ``safetensors`` package, as timm's files on the Hugging Face hub) and return its state_dict.
+    ``safetensors`` package, as timm's files on the Hugging Face hub; a remote one such as
+    ``torchvision://mobilenet_v3_large.imagenet1k_v1`` through mmengine's loader and cache) and return its
+    state_dict.
 
     Accepts a bare state_dict or ``{'state_dict': ...}``; strips the ``module.`` left by DataParallel. With
     ``prefix`` (e.g. ``'backbone.'``, as mmengine's ``Pretrained``), keeps only the keys under it, prefix removed.
     """
-    loaded = _load_safetensors(checkpoint) if str(checkpoint).endswith('.safetensors') else \
-        safe_load(checkpoint, map_location=map_location)
+    if str(checkpoint).startswith(REMOTE_PREFIXES):  # downloaded and cached by mmengine (torchvision://, https://)
+        loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
+    elif str(checkpoint).endswith('.safetensors'):
+        loaded = _load_safetensors(checkpoint)
+    else:
+        loaded = safe_load(checkpoint, map_location=map_location)
     if not isinstance(loaded, Mapping):
         raise TypeError(f'{checkpoint}: expected a state_dict or a dict with a "state_dict" entry, '
                         f'got {type(loaded).__name__}')
@@ -75,18 +85,24 @@ def load_backbone_weights(backbone: nn.Module, checkpoint: str, name: str, conve
 
 class PretrainedFromFile:
     """``init_weights`` for backbones whose ``load_pretrained(checkpoint, prefix, map_location)`` converts foreign
-    files: a ``dict(type='Pretrained', checkpoint=..., prefix=...)`` init_cfg goes there, any other to mmengine."""
+    files: a ``dict(type='Pretrained', checkpoint=..., prefix=...)`` init_cfg goes there, any other to mmengine.
+    A remote file that cannot be fetched (offline) leaves the random initialisation with a warning, as
+    ``ResNetV1c`` does; ``tools/train.py`` refuses to train like this."""
 
     def init_weights(self) -> None:
         cfg = self.init_cfg
         if not (isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained'):
             super().init_weights()
             return
-        self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix'), map_location=cfg.get('map_location', 'cpu'))
+        checkpoint = cfg['checkpoint']
+        try:
+            self.load_pretrained(checkpoint, prefix=cfg.get('prefix'), map_location=cfg.get('map_location', 'cpu'))
+        except OSError as exc:
+            if remote_checkpoint(cfg) is None:
+                raise
+            print_log(f'{type(self).__name__} keeps its random initialisation: {unreachable_message(checkpoint, exc)}',
+                      logger='current', level=logging.WARNING)
         self._is_init = True
-
-
-REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'http://', 'https://', 'torchvision://', 'modelzoo://')
 
 
 def remote_checkpoint(init_cfg) -> Optional[str]:

@@ -1,7 +1,9 @@
 from .aspp import ASPP
+from .aspp_conv_head import ASPPConvHead
 from .aspp_head import ASPPHead, DepthwiseSeparableASPPHead
 from .decode_head import DecodeHead
 from .decoder import DeepLabV3PlusDecoder
 from .fcn_head import FCNHead
 
-__all__ = ['ASPP', 'ASPPHead', 'DecodeHead', 'DeepLabV3PlusDecoder', 'DepthwiseSeparableASPPHead', 'FCNHead']
+__all__ = ['ASPP', 'ASPPConvHead', 'ASPPHead', 'DecodeHead', 'DeepLabV3PlusDecoder', 'DepthwiseSeparableASPPHead',
+           'FCNHead']
