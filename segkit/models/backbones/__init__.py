@@ -1,6 +1,9 @@
-"""Backbones: ResNetV1c, MobileNetV2 and DeepLab's VGG16."""
+"""Backbones: ResNetV1c / ResNetV1b, MobileNetV2 / MobileNetV3, the aligned Xception and DeepLab's VGG16."""
 from .mobilenet_v2 import MobileNetV2
+from .mobilenet_v3 import MobileNetV3
 from .resnet import ResNetV1c
+from .resnet_v1b import ResNetV1b
 from .vgg import VGG16
+from .xception import Xception
 
-__all__ = ['ResNetV1c', 'MobileNetV2', 'VGG16']
+__all__ = ['ResNetV1c', 'ResNetV1b', 'MobileNetV2', 'MobileNetV3', 'VGG16', 'Xception']

@@ -1,20 +1,32 @@
 """Reading a backbone's weights out of a checkpoint file."""
+import logging
 from collections.abc import Mapping
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Tuple
 
 from mmengine.logging import print_log
+from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
 from segkit.engine.checkpoint import safe_load
 
+REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'http://', 'https://', 'torchvision://', 'modelzoo://')
+
 
 def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> Dict:
-    """Load ``checkpoint`` with :func:`~segkit.engine.checkpoint.safe_load` and return its state_dict.
+    """Load ``checkpoint`` with :func:`~segkit.engine.checkpoint.safe_load` (a ``.safetensors`` file with the
+    ``safetensors`` package, as timm's files on the Hugging Face hub; a remote one such as
+    ``torchvision://mobilenet_v3_large.imagenet1k_v1`` through mmengine's loader and cache) and return its
+    state_dict.
 
     Accepts a bare state_dict or ``{'state_dict': ...}``; strips the ``module.`` left by DataParallel. With
     ``prefix`` (e.g. ``'backbone.'``, as mmengine's ``Pretrained``), keeps only the keys under it, prefix removed.
     """
-    loaded = safe_load(checkpoint, map_location=map_location)
+    if str(checkpoint).startswith(REMOTE_PREFIXES):  # downloaded and cached by mmengine (torchvision://, https://)
+        loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
+    elif str(checkpoint).endswith('.safetensors'):
+        loaded = _load_safetensors(checkpoint)
+    else:
+        loaded = safe_load(checkpoint, map_location=map_location)
     if not isinstance(loaded, Mapping):
         raise TypeError(f'{checkpoint}: expected a state_dict or a dict with a "state_dict" entry, '
                         f'got {type(loaded).__name__}')
@@ -29,7 +41,68 @@ def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location:
     return state_dict
 
 
-REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'http://', 'https://', 'torchvision://', 'modelzoo://')
+def _load_safetensors(checkpoint: str) -> Dict:
+    try:
+        from safetensors.torch import load_file
+    except ImportError as exc:
+        raise ImportError(f'{checkpoint}: reading .safetensors files needs the safetensors package '
+                          f'(pip install safetensors), or convert the file to a .pth state_dict') from exc
+    return load_file(checkpoint)
+
+
+#: Turns a foreign state_dict (torchvision, timm) into the backbone's keys: returns (converted, unused keys), or
+#: None when the file is not in that layout (it is then loaded as a segkit state_dict).
+Converter = Callable[[Dict], Optional[Tuple[Dict, List[str]]]]
+
+
+def load_backbone_weights(backbone: nn.Module, checkpoint: str, name: str, convert: Optional[Converter] = None,
+                          prefix: Optional[str] = None, map_location: str = 'cpu', expected: str = '') -> List[str]:
+    """Load ``checkpoint`` into ``backbone`` (``name`` in messages); return the checkpoint keys it did not use.
+
+    Raises ``KeyError`` naming the missing weights (``expected`` says which files fit) and ``RuntimeError`` on
+    shape mismatches; unused keys (a classifier) are only logged.
+    """
+    state_dict = read_state_dict(checkpoint, prefix=prefix, map_location=map_location)
+    unused: List[str] = []
+    converted = convert(state_dict) if convert is not None else None
+    if converted is not None:
+        state_dict, unused = converted
+    try:
+        missing, unexpected = backbone.load_state_dict(state_dict, strict=False)
+    except RuntimeError as exc:  # size mismatches
+        raise RuntimeError(f'{checkpoint}: weights do not fit {name}: {exc}') from exc
+    unused = list(unused) + list(unexpected)
+    if missing:
+        shown = ', '.join(missing[:5]) + (', ...' if len(missing) > 5 else '')
+        raise KeyError(f'{checkpoint}: {len(missing)} {name} weights are missing from the checkpoint ({shown}). '
+                       f'{expected} For a full segmentor checkpoint set prefix=\'backbone.\'')
+    if unused:
+        stems = sorted({'.'.join(k.split('.')[:2]) for k in unused})
+        print_log(f'{name}: {len(unused)} keys of {checkpoint} are not used by the backbone ({", ".join(stems)})',
+                  logger='current')
+    return unused
+
+
+class PretrainedFromFile:
+    """``init_weights`` for backbones whose ``load_pretrained(checkpoint, prefix, map_location)`` converts foreign
+    files: a ``dict(type='Pretrained', checkpoint=..., prefix=...)`` init_cfg goes there, any other to mmengine.
+    A remote file that cannot be fetched (offline) leaves the random initialisation with a warning, as
+    ``ResNetV1c`` does; ``tools/train.py`` refuses to train like this."""
+
+    def init_weights(self) -> None:
+        cfg = self.init_cfg
+        if not (isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained'):
+            super().init_weights()
+            return
+        checkpoint = cfg['checkpoint']
+        try:
+            self.load_pretrained(checkpoint, prefix=cfg.get('prefix'), map_location=cfg.get('map_location', 'cpu'))
+        except OSError as exc:
+            if remote_checkpoint(cfg) is None:
+                raise
+            print_log(f'{type(self).__name__} keeps its random initialisation: {unreachable_message(checkpoint, exc)}',
+                      logger='current', level=logging.WARNING)
+        self._is_init = True
 
 
 def remote_checkpoint(init_cfg) -> Optional[str]:
@@ -49,37 +122,3 @@ def unreachable_message(checkpoint: str, exc: Exception) -> str:
             'model.backbone.init_cfg.checkpoint to a local file, or model.backbone.init_cfg=None to train from '
             'scratch.')
 
-
-class LoadsPretrained:
-    """``init_weights`` for a backbone with a ``load_pretrained(checkpoint, prefix, map_location)`` method: an
-    ``init_cfg=dict(type='Pretrained', ...)`` goes through that method (key conversion, errors naming the file),
-    any other init_cfg through mmengine."""
-
-    def init_weights(self) -> None:
-        cfg = self.init_cfg
-        if not (isinstance(cfg, Mapping) and cfg.get('type') == 'Pretrained'):
-            super().init_weights()
-            return
-        self.load_pretrained(cfg['checkpoint'], prefix=cfg.get('prefix'), map_location=cfg.get('map_location', 'cpu'))
-        self._is_init = True
-
-
-def load_backbone_weights(backbone: nn.Module, state_dict: Mapping, checkpoint: str, owner: str,
-                          unused: Sequence[str] = (), file_hint: str = '') -> List[str]:
-    """``backbone.load_state_dict(state_dict, strict=False)`` that refuses missing weights and size mismatches with
-    an error naming ``checkpoint``, logs the file's keys the backbone does not use and returns them (``unused``:
-    keys already dropped by a conversion). ``file_hint`` says which files fit, for the error messages."""
-    try:
-        missing, unexpected = backbone.load_state_dict(state_dict, strict=False)
-    except RuntimeError as exc:  # size mismatches
-        raise RuntimeError(f'{checkpoint}: weights do not fit {owner}: {exc}') from exc
-    unused = list(unused) + list(unexpected)
-    if missing:
-        shown = ', '.join(missing[:5]) + (', ...' if len(missing) > 5 else '')
-        raise KeyError(f'{checkpoint}: {len(missing)} {owner} weights are missing from the checkpoint ({shown}). '
-                       f"{file_hint}; for a full segmentor checkpoint set prefix='backbone.'")
-    if unused:
-        stems = sorted({'.'.join(k.split('.')[:2]) for k in unused})
-        print_log(f'{owner}: {len(unused)} keys of {checkpoint} are not used by the backbone ({", ".join(stems)})',
-                  logger='current')
-    return unused

@@ -11,7 +11,7 @@ from segkit.registry import BACKBONES
 
 from .convert_vgg import TORCHVISION_VGG16_URL, VGG16_STAGE_CONVS, convert_torchvision_vgg16, \
     looks_like_torchvision_vgg16, unused_torchvision_vgg16_keys
-from .pretrained import LoadsPretrained, load_backbone_weights, read_state_dict
+from .pretrained import PretrainedFromFile, load_backbone_weights
 from .utils import StageFreezing, check_frozen_stages, check_indices, freeze
 
 #: output stride -> (pool4 stride, pool5 stride, dilation of the conv5 block).
@@ -22,7 +22,7 @@ VGG16_FILE_HINT = ("The file must be torchvision's vgg16 (or vgg16_bn with norm_
 
 
 @BACKBONES.register_module()
-class VGG16(StageFreezing, LoadsPretrained, BaseModule):
+class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
     """VGG-16 in the DeepLab form (DeepLab v1, arXiv:1412.7062, Sec. 3.1; v2, arXiv:1606.00915, Sec. 3.1).
 
     Five blocks ``layer1``..``layer5`` of 3x3 convs (2, 2, 3, 3, 3 convs of 64, 128, 256, 512, 512 channels, each
@@ -92,16 +92,16 @@ class VGG16(StageFreezing, LoadsPretrained, BaseModule):
     def load_pretrained(self, checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> List[str]:
         """Load weights from a torchvision ``vgg16`` / ``vgg16_bn`` file or a segkit one; return the checkpoint keys
         the backbone did not use (for torchvision: ``classifier.*``)."""
+        def convert(state_dict):
+            if not looks_like_torchvision_vgg16(state_dict):
+                return None
+            return convert_torchvision_vgg16(state_dict), unused_torchvision_vgg16_keys(state_dict)
         try:
-            state_dict = read_state_dict(checkpoint, prefix=prefix, map_location=map_location)
+            return load_backbone_weights(self, checkpoint, 'VGG16', convert=convert, prefix=prefix,
+                                         map_location=map_location, expected=VGG16_FILE_HINT + '.')
         except FileNotFoundError as exc:
             raise FileNotFoundError(f'VGG16: ImageNet weights {checkpoint} not found. {VGG16_FILE_HINT}; set '
                                     'model.backbone.init_cfg.checkpoint to its path') from exc
-        unused = []
-        if looks_like_torchvision_vgg16(state_dict):
-            unused = unused_torchvision_vgg16_keys(state_dict)
-            state_dict = convert_torchvision_vgg16(state_dict)
-        return load_backbone_weights(self, state_dict, checkpoint, 'VGG16', unused, VGG16_FILE_HINT)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
         outs = []

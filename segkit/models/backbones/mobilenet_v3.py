@@ -1,0 +1,127 @@
+"""MobileNetV3-Large (Howard et al. 2019), with dilation for dense prediction as torchvision's DeepLabv3 uses it."""
+import copy
+from typing import List, Optional, Sequence, Tuple, Union
+
+from mmcv.cnn import ConvModule
+from mmengine.model import BaseModule
+from torch import Tensor
+
+from segkit.models.output_stride import check_output_stride
+from segkit.registry import BACKBONES
+
+from .convert_mobilenet_v3 import (convert_torchvision_mobilenet_v3, looks_like_torchvision_mobilenet_v3,
+                                   unused_torchvision_mobilenet_v3_keys)
+from .inverted_residual import InvertedResidual
+from .mobilenet_v2 import make_divisible
+from .pretrained import PretrainedFromFile, load_backbone_weights
+from .utils import StageFreezing, check_frozen_stages, check_indices
+
+#: The bneck blocks of MobileNetV3-Large, Table 1 of the paper: (kernel, expanded channels, output channels,
+#: squeeze-and-excite, activation, stride). The stem has 16 channels, the last 1x1 conv 960.
+LARGE_BLOCKS = (
+    (3, 16, 16, False, 'ReLU', 1),
+    (3, 64, 24, False, 'ReLU', 2),
+    (3, 72, 24, False, 'ReLU', 1),
+    (5, 72, 40, True, 'ReLU', 2),
+    (5, 120, 40, True, 'ReLU', 1),
+    (5, 120, 40, True, 'ReLU', 1),
+    (3, 240, 80, False, 'HSwish', 2),
+    (3, 200, 80, False, 'HSwish', 1),
+    (3, 184, 80, False, 'HSwish', 1),
+    (3, 184, 80, False, 'HSwish', 1),
+    (3, 480, 112, True, 'HSwish', 1),
+    (3, 672, 112, True, 'HSwish', 1),
+    (5, 672, 160, True, 'HSwish', 2),
+    (5, 960, 160, True, 'HSwish', 1),
+    (5, 960, 160, True, 'HSwish', 1),
+)
+STEM_CHANNELS, LAST_CHANNELS = 16, 960
+
+
+@BACKBONES.register_module()
+class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
+    """MobileNetV3-Large without its classifier: ``stem`` (3x3 stride-2 conv, hard-swish), the 15 bneck blocks
+    ``layer1``..``layer15`` (:class:`InvertedResidual` with 3x3 or 5x5 depthwise convs and squeeze-and-excite)
+    and ``last_conv`` (1x1 to 960 channels, hard-swish). Layer ``i`` is torchvision's ``features[i]`` (0: stem,
+    16: ``last_conv``), which is what ``out_indices`` counts.
+
+    Output stride: a strided block that would take the resolution below ``output_stride`` runs at stride 1 and it
+    and every later block get twice the dilation (torchvision's ``dilated=True`` is output stride 16: the last
+    three blocks at rate 2).
+
+    Args:
+        in_channels: channels of the input image.
+        output_stride: 8, 16 or 32 (None: 32, the ImageNet classifier's).
+        out_indices: layers whose outputs ``forward`` returns, 0-16. The default (3, 6, 12, 16) ends each
+            resolution (strides 4, 8, 16, 32 at output stride 32); torchvision's DeepLabv3 reads (4, 16).
+        frozen_stages: -1 freezes nothing, 0 the stem, ``n`` the stem and the first ``n`` layers.
+        norm_eval: keep every BN layer in eval mode during ``train()``.
+        norm_cfg: norm layer config; eps 1e-3 and momentum 0.01 as torchvision's (and the paper's TensorFlow).
+        init_cfg: mmengine init config. ``dict(type='Pretrained', checkpoint=PATH, prefix=None)`` takes
+            torchvision's ImageNet ``mobilenet_v3_large`` file (converted on the fly by
+            :mod:`~segkit.models.backbones.convert_mobilenet_v3`) or a segkit state_dict.
+
+    ``forward(x)`` returns a tuple with one feature map per entry of ``out_indices``.
+    """
+
+    def __init__(self, in_channels: int = 3, output_stride: Optional[int] = None,
+                 out_indices: Sequence[int] = (3, 6, 12, 16), frozen_stages: int = -1, norm_eval: bool = False,
+                 norm_cfg: dict = dict(type='BN', eps=1e-3, momentum=0.01, requires_grad=True),
+                 init_cfg: Union[dict, List[dict], None] = None):
+        if init_cfg is None:
+            init_cfg = [dict(type='Kaiming', layer='Conv2d', mode='fan_out'),
+                        dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
+        super().__init__(init_cfg=init_cfg)
+        num_layers = len(LARGE_BLOCKS) + 2
+        self.output_stride = check_output_stride('MobileNetV3', output_stride) or 32
+        self.out_indices = check_indices('out_indices', out_indices, num_layers)
+        self.frozen_stages = check_frozen_stages(frozen_stages, num_layers - 1)
+        self.norm_eval = norm_eval
+        norm_cfg = copy.deepcopy(norm_cfg)
+        hswish = dict(type='HSwish')
+
+        self.stem = ConvModule(in_channels, STEM_CHANNELS, 3, stride=2, padding=1, norm_cfg=norm_cfg, act_cfg=hswish)
+        self.stage_names: List[str] = []
+        layer_channels = [STEM_CHANNELS]
+        channels, stride, dilation = STEM_CHANNELS, 2, 1
+        for i, (kernel, expanded, out_channels, use_se, act, block_stride) in enumerate(LARGE_BLOCKS, start=1):
+            if block_stride > 1:
+                if stride * block_stride > self.output_stride:
+                    dilation *= block_stride
+                    block_stride = 1
+                else:
+                    stride *= block_stride
+            squeeze = make_divisible(expanded // 4) if use_se else None
+            block = InvertedResidual(channels, out_channels, stride=block_stride, expand_ratio=expanded / channels,
+                                     dilation=dilation, norm_cfg=norm_cfg, act_cfg=dict(type=act), kernel_size=kernel,
+                                     squeeze_channels=squeeze)
+            self.add_module(f'layer{i}', block)
+            self.stage_names.append(f'layer{i}')
+            layer_channels.append(out_channels)
+            channels = out_channels
+        self.last_conv = ConvModule(channels, LAST_CHANNELS, 1, norm_cfg=norm_cfg, act_cfg=hswish)
+        self.stage_names.append('last_conv')
+        layer_channels.append(LAST_CHANNELS)
+        self.out_channels: Tuple[int, ...] = tuple(layer_channels[i] for i in self.out_indices)
+        self._freeze_stages()
+
+    def load_pretrained(self, checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> List[str]:
+        """Load torchvision ``mobilenet_v3_large`` weights or a segkit state_dict; return the keys not used
+        (``classifier.*`` for torchvision). Raises ``KeyError`` when a backbone weight is missing."""
+        def convert(state_dict):
+            if not looks_like_torchvision_mobilenet_v3(state_dict):
+                return None
+            return convert_torchvision_mobilenet_v3(state_dict), unused_torchvision_mobilenet_v3_keys(state_dict)
+        return load_backbone_weights(
+            self, checkpoint, 'MobileNetV3', convert=convert, prefix=prefix, map_location=map_location,
+            expected='The file must hold torchvision mobilenet_v3_large weights (features.N.*) or a segkit backbone '
+                     'state_dict.')
+
+    def forward(self, x: Tensor) -> Tuple[Tensor, ...]:
+        x = self.stem(x)
+        outs = [x] if 0 in self.out_indices else []
+        for i, name in enumerate(self.stage_names, start=1):
+            x = getattr(self, name)(x)
+            if i in self.out_indices:
+                outs.append(x)
+        return tuple(outs)
