@@ -2,6 +2,8 @@
 
     python tools/analysis_tools/benchmark.py configs/deeplabv3plus/r50_512x512_voc.py --size 512
     python tools/analysis_tools/benchmark.py CONFIG --train --batch 2 --size 256
+    python tools/analysis_tools/benchmark.py CONFIG --cfg-options model.test_cfg.fuse_bn=True \
+        model.test_cfg.channels_last=True model.test_cfg.autocast=bfloat16
 
 Protocol as ../shared/peers/time_forward.py: random weights (seed 0), BN instead of SyncBN, 3 warm-up runs, median
 of --iters timed runs, torch threads = --threads. Prints one JSON line. Compare against MMSegmentation with the
@@ -28,6 +30,9 @@ def main(argv=None):
     ap.add_argument('--channels-last', action='store_true', help='channels-last weights and inputs')
     ap.add_argument('--bf16', action='store_true', help='bfloat16 autocast (CPU)')
     ap.add_argument('--num-classes', type=int, default=21)
+    from mmengine.config import DictAction
+    ap.add_argument('--cfg-options', nargs='+', action=DictAction,
+                    help='override config keys, e.g. the inference speed options model.test_cfg.fuse_bn=True')
     args = ap.parse_args(argv)
 
     import torch
@@ -36,7 +41,7 @@ def main(argv=None):
 
     from segkit.engine.config_setup import load_config, replace_sync_bn
     from segkit.registry import SEGMENTORS
-    cfg = load_config(args.config)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope('segkit')
     model_cfg = replace_sync_bn(cfg.model)
     model_cfg.backbone.pop('init_cfg', None)
@@ -75,10 +80,15 @@ def main(argv=None):
         step()
         if i >= 3:
             times.append((time.perf_counter() - t0) * 1e3)
+    import resource
+    median = statistics.median(times)
     print(json.dumps(dict(config=args.config, mode='train' if args.train else 'forward', size=args.size,
                           batch=args.batch, threads=args.threads, channels_last=args.channels_last,
-                          bf16=args.bf16, median_ms=round(statistics.median(times), 1),
-                          min_ms=round(min(times), 1), max_ms=round(max(times), 1))))
+                          bf16=args.bf16, cfg_options=args.cfg_options and {k: str(v) for k, v in
+                                                                            args.cfg_options.items()},
+                          median_ms=round(median, 1), min_ms=round(min(times), 1), max_ms=round(max(times), 1),
+                          images_per_s=round(args.batch * 1e3 / median, 2),
+                          peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))))
 
 
 if __name__ == '__main__':

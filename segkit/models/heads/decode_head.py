@@ -86,9 +86,11 @@ class DecodeHead(BaseModule):
     def predict(self, inputs: Sequence[torch.Tensor], batch_img_metas: List[dict],
                 test_cfg: Optional[dict] = None) -> torch.Tensor:
         """Logits resized to the (padded) network input size."""
+        return self.resize_to_input(self.forward(inputs), batch_img_metas)
+
+    def resize_to_input(self, logits: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
         size = batch_img_metas[0].get('batch_input_shape') or batch_img_metas[0]['img_shape']
-        return F.interpolate(self.forward(inputs), size=tuple(size[:2]), mode='bilinear',
-                             align_corners=self.align_corners)
+        return F.interpolate(logits, size=tuple(size[:2]), mode='bilinear', align_corners=self.align_corners)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         rename_legacy_keys(state_dict, prefix, self.legacy_keys)

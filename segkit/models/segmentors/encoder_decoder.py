@@ -11,6 +11,8 @@ from segkit.models.output_stride import check_output_stride, with_output_stride
 from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, SEGMENTORS
 from segkit.structures import SegDataSample
 
+from .fast_inference import build_inference_net, check_speed_options, state_key
+
 
 @SEGMENTORS.register_module()
 class EncoderDecoder(BaseModel):
@@ -23,7 +25,8 @@ class EncoderDecoder(BaseModel):
     ``test_cfg=dict(mode='whole')`` runs the whole padded image; ``dict(mode='slide', crop_size=(h, w),
     stride=(sh, sw))`` averages logits of overlapping crops (for inputs larger than the training crop).
     ``test_cfg['autocast']='bfloat16'`` (or ``'float16'`` on GPUs) runs inference under ``torch.autocast``; logits
-    come back as float32.
+    come back as float32. ``fuse_bn``, ``channels_last`` and ``compile`` in ``test_cfg`` run inference on a
+    transformed copy of the network (:mod:`.fast_inference`).
 
     ``output_stride`` (8, 16 or 32) switches the whole model: it goes to the backbone (which must take it and then
     derives its strides and dilations), and to the neck and heads whose classes take an ``output_stride`` argument
@@ -65,6 +68,7 @@ class EncoderDecoder(BaseModel):
             raise ValueError("EncoderDecoder: test_cfg mode='slide' needs crop_size=(h, w) and stride=(h, w)")
         # SegDataPreProcessor(channels_last=True): weights and inputs in NHWC, faster convolutions on CPUs and
         # tensor cores; parameters keep that layout through init_weights and load_state_dict (both copy in place).
+        self.speed_options = check_speed_options(self.test_cfg)
         self.channels_last = bool(getattr(self.data_preprocessor, 'channels_last', False))
         if self.channels_last:
             self.to(memory_format=torch.channels_last)
@@ -89,11 +93,28 @@ class EncoderDecoder(BaseModel):
     def encode_decode(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
         """Logits at the input's size."""
         dtype = self.test_cfg.get('autocast')
-        if dtype is None or self.training:
+        if self.training or (dtype is None and not self.speed_options):
             return self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
-        with torch.autocast(device_type=inputs.device.type, dtype=getattr(torch, dtype)):
-            logits = self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
+        with torch.autocast(device_type=inputs.device.type, dtype=getattr(torch, dtype or 'bfloat16'),
+                            enabled=dtype is not None):
+            if self.speed_options:
+                logits = self.decode_head.resize_to_input(self._fast_forward(inputs), batch_img_metas)
+            else:
+                logits = self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
         return logits.float()
+
+    def _fast_forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Head logits from the transformed copy that ``test_cfg``'s speed options ask for (built on first use,
+        rebuilt when the weights change); see :mod:`.fast_inference`."""
+        key = state_key(self)
+        cached = self.__dict__.get('_fast_net')
+        if cached is None or cached[0] != key:
+            cached = (key, *build_inference_net(self.backbone, self.neck, self.decode_head, self.speed_options))
+            self.__dict__['_fast_net'] = cached  # not a submodule: stays out of state_dict() and parameters()
+        _, net, channels_last = cached
+        if channels_last or self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
+        return net(inputs)
 
     # ------------------------------------------------------------------------------------------------- modes
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List[SegDataSample]] = None,

@@ -1,0 +1,124 @@
+"""test_cfg speed options (fuse_bn, channels_last, compile): same logits as the plain eager model."""
+import copy
+
+import pytest
+import torch
+from mmengine.registry import MODELS
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from segkit.models.segmentors.fast_inference import check_speed_options, fold_batch_norms
+from tests.helpers import BN, tiny_deeplabv3plus
+
+MOBILENET_V3PLUS = dict(
+    type='EncoderDecoder',
+    backbone=dict(type='MobileNetV2', widen_factor=0.25, strides=(1, 2, 2, 2, 1, 1, 1),
+                  dilations=(1, 1, 1, 1, 1, 2, 2), out_indices=(1, 2, 4, 6), norm_cfg=BN),
+    decode_head=dict(type='DepthwiseSeparableASPPHead', in_channels=80, in_index=3, channels=16,
+                     dilations=(1, 2, 3), low_level_in_channels=8, low_level_channels=4, num_classes=4, norm_cfg=BN))
+
+
+def _randomise_bn(model, seed=0):
+    """Non-trivial BN statistics and affine parameters, so a wrong fold cannot go unnoticed."""
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=g) * 0.5)
+            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+            m.weight.data.copy_(torch.randn(n, generator=g))
+            m.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
+    return model
+
+
+def _build(cfg, **test_cfg):
+    torch.manual_seed(0)
+    cfg = copy.deepcopy(cfg)
+    cfg['test_cfg'] = dict(mode='whole', **test_cfg)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return _randomise_bn(model).eval()
+
+
+def _logits(model, x):
+    h, w = x.shape[-2:]
+    metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))] * len(x)
+    with torch.no_grad():
+        return model.encode_decode(x, metas)
+
+
+@pytest.mark.parametrize('cfg', [tiny_deeplabv3plus(num_classes=4, aux=False), MOBILENET_V3PLUS],
+                         ids=['resnet18', 'mobilenetv2'])
+@pytest.mark.parametrize('options', [dict(fuse_bn=True), dict(channels_last=True),
+                                     dict(fuse_bn=True, channels_last=True)], ids=str)
+def test_speed_options_keep_the_logits(cfg, options):
+    x = torch.randn(2, 3, 48, 64)
+    plain = _build(cfg)
+    fast = _build(cfg, **options)
+    fast.load_state_dict(plain.state_dict())
+    expected, got = _logits(plain, x), _logits(fast, x)
+    assert got.shape == expected.shape == (2, 4, 48, 64)
+    assert torch.allclose(got, expected, atol=1e-4, rtol=1e-4), (got - expected).abs().max()
+
+
+@pytest.mark.parametrize('cfg', [tiny_deeplabv3plus(num_classes=4), MOBILENET_V3PLUS], ids=['resnet18', 'mobilenetv2'])
+def test_fold_removes_every_batch_norm_of_the_shipped_parts(cfg):
+    model = _build(cfg)
+    net = copy.deepcopy(torch.nn.ModuleList([model.backbone, model.decode_head])).eval()
+    bns = sum(isinstance(m, _BatchNorm) for m in net.modules())
+    assert fold_batch_norms(net) == bns > 10
+    assert not any(isinstance(m, _BatchNorm) for m in net.modules())
+
+
+def test_fold_is_exact_per_layer_and_needs_eval_mode():
+    conv_bn = _randomise_bn(torch.nn.Sequential(torch.nn.Conv2d(3, 5, 3, padding=2, dilation=2, bias=False),
+                                                torch.nn.BatchNorm2d(5, eps=1e-3), torch.nn.ReLU()))
+    x = torch.randn(1, 3, 9, 9)
+    with pytest.raises(RuntimeError, match='eval mode'):
+        fold_batch_norms(conv_bn)
+    conv_bn.eval()
+    expected = conv_bn(x)
+    assert fold_batch_norms(conv_bn) == 1
+    assert isinstance(conv_bn[1], torch.nn.Identity)
+    assert torch.allclose(conv_bn(x), expected, atol=1e-5)
+
+
+def test_fast_copy_follows_weight_changes_and_leaves_the_model_alone():
+    cfg = tiny_deeplabv3plus(num_classes=4, aux=False)
+    fast = _build(cfg, fuse_bn=True)
+    keys = set(fast.state_dict())
+    x = torch.randn(1, 3, 32, 32)
+    first = _logits(fast, x)
+    assert set(fast.state_dict()) == keys  # the fused copy is not a submodule
+    assert any(isinstance(m, _BatchNorm) for m in fast.modules())  # the trained modules keep their BNs
+    other = _build(cfg)
+    other.decode_head.classifier.weight.data.mul_(3)
+    fast.load_state_dict(other.state_dict())  # new weights: the copy must be rebuilt
+    assert torch.allclose(_logits(fast, x), _logits(other, x), atol=1e-4)
+    assert not torch.allclose(_logits(fast, x), first, atol=1e-3)
+    fast.train()  # training never goes through the copy
+    x2 = torch.randn(2, 3, 32, 32)
+    losses = fast.decode_head.loss_by_logits(fast(x2), torch.zeros(2, 32, 32, dtype=torch.long))
+    losses['loss_ce'].backward()
+    assert fast.backbone.stem[0].weight.grad is not None
+
+
+def test_bad_speed_options_are_named():
+    with pytest.raises(ValueError, match='test_cfg.fuse_bn'):
+        check_speed_options(dict(fuse_bn='yes'))
+    with pytest.raises(ValueError, match='test_cfg.compile'):
+        check_speed_options(dict(compile=3))
+    assert check_speed_options(dict(fuse_bn=False, channels_last=None, mode='whole')) == {}
+
+
+@pytest.mark.slow
+def test_compiled_inference_matches_eager():
+    cfg = tiny_deeplabv3plus(num_classes=4, aux=False)
+    plain = _build(cfg)
+    fast = _build(cfg, fuse_bn=True, compile=True)
+    fast.load_state_dict(plain.state_dict())
+    x = torch.randn(1, 3, 32, 32)
+    try:
+        got = _logits(fast, x)
+    except Exception as exc:  # Inductor on CPU needs a working C++ toolchain
+        pytest.skip(f'torch.compile is not usable here: {type(exc).__name__}: {str(exc)[:200]}')
+    assert torch.allclose(got, _logits(plain, x), atol=1e-4)
