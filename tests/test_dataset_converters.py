@@ -112,3 +112,22 @@ def test_cityscapes_label_ids_to_train_ids_and_unknown_labels(tmp_path):
     polygon_json(Path(f'{stem}_polygons.json'), [box('unicorn', 0, 0, 1, 1)])
     with pytest.raises(KeyError, match="unknown label 'unicorn' in .*bremen_000000_000019_gtFine_polygons.json"):
         cityscapes.main([str(root)])
+
+
+def test_browse_dataset_draws_the_train_pipeline_output(tmp_path):
+    sys.path.insert(0, str(REPO / 'tools' / 'misc'))
+    import browse_dataset
+    root = tmp_path / 'shapes'
+    written = browse_dataset.main([
+        str(REPO / 'configs/deeplabv3plus/r18_96x96_shapes.py'), '--out', str(tmp_path / 'browse'), '--num', '2',
+        '--cfg-options', f'train_dataloader.dataset.data_root={root}', 'train_dataloader.dataset.num_train=2',
+        'train_dataloader.dataset.num_val=1', 'train_dataloader.dataset.img_size=64'])
+    assert len(written) == 2
+    panel = np.array(Image.open(written[0]))
+    assert panel.shape == (96, 192, 3)  # the 96x96 crop of the train pipeline, then its overlay
+    image, overlay = panel[:, :96].astype(int), panel[:, 96:].astype(int)
+    from segkit.datasets.shapes_generator import SHAPE_PALETTE
+    colours = np.array(SHAPE_PALETTE)  # RGB; the PNG is read back as RGB too
+    distance = np.abs(2 * overlay - image - colours[:, None, None]).max(axis=-1)  # classes x H x W
+    assert (distance.min(axis=0) <= 2).mean() > 0.99  # every pixel is half image, half a class colour
+    assert len(np.unique(distance.argmin(axis=0))) >= 2  # background and at least one shape
