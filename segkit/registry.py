@@ -40,7 +40,7 @@ __all__ = [
     'SegkitRegistry', 'UnknownTypeError', 'BACKBONES', 'NECKS', 'HEADS', 'LOSSES', 'DATA_PREPROCESSORS',
     'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR', 'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATA_SAMPLERS',
-    'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS'
+    'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS'
 ]
 
 
@@ -106,6 +106,7 @@ BACKBONES = _own('backbone', ['segkit.models.backbones'])
 NECKS = _own('neck', ['segkit.models.necks'])
 HEADS = _own('head', ['segkit.models.heads'])
 LOSSES = _own('loss', ['segkit.models.losses'])
+PIXEL_SAMPLERS = _own('pixel_sampler', ['segkit.models.samplers'])
 DATA_PREPROCESSORS = _own('data_preprocessor', ['segkit.models.data_preprocessor'])
 
 # Kinds built by mmengine's Runner (found through default_scope='segkit').

@@ -1,5 +1,5 @@
 """Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--output-stride N]
-[--cfg-options k=v]."""
+[--confusion-matrix DIR] [--tta] [--cfg-options k=v]."""
 import argparse
 import os
 import sys
@@ -13,6 +13,8 @@ import segkit  # noqa: E402,F401  (safe checkpoint loading)
 from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
                                         prepare_for_launcher)
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
+from segkit.evaluation.prediction_writer import OUTPUT_FORMATS  # noqa: E402
+from segkit.evaluation.test_outputs import add_test_outputs  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -21,7 +23,11 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation)')
     parser.add_argument('--work-dir', help='where the evaluation log goes')
     parser.add_argument('--show-dir', help='write image | ground truth | prediction colour overlays here')
-    parser.add_argument('--out', help='write the predicted label maps (PNG, one per image) here')
+    parser.add_argument('--out', help="write the predicted label maps here, a PNG per image in the dataset's "
+                        'submission format: Cityscapes labelIds, VOC palette PNGs, ADE20K 1-150, else class indices')
+    parser.add_argument('--out-format', choices=OUTPUT_FORMATS, default='auto', help='override that format')
+    parser.add_argument('--confusion-matrix', metavar='DIR',
+                        help='save the confusion matrix here: .npy counts and labelled heat maps, raw and normalised')
     parser.add_argument('--tta', action='store_true',
                         help="multi-scale + flip inference with the config's tta_pipeline (SegTTAModel)")
     parser.add_argument('--output-stride', type=int, choices=[8, 16, 32],
@@ -52,8 +58,8 @@ def build_config(args):
         vis = hooks.get('visualization') or ConfigDict(type='SegVisualizationHook')
         vis.update(draw=True, out_dir=os.path.abspath(args.show_dir), max_images=None)
         hooks['visualization'] = vis
-    if args.out:
-        cfg.test_evaluator['output_dir'] = os.path.abspath(args.out)
+    if args.out or args.confusion_matrix:
+        add_test_outputs(cfg, out_dir=args.out, out_format=args.out_format, confusion_dir=args.confusion_matrix)
     return cfg
 
 

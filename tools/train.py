@@ -11,6 +11,7 @@ from mmengine.runner import Runner  # noqa: E402
 import segkit  # noqa: E402,F401  (safe checkpoint loading, atomic saving)
 from segkit.engine.config_setup import (check_pretrained_reachable, default_work_dir,  # noqa: E402
                                         init_cpu_distributed, load_config, prepare_for_launcher)
+from segkit.engine.auto_scale_lr import enable_auto_scale_lr  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 
 
@@ -22,6 +23,8 @@ def parse_args(argv=None):
                         help='resume from CKPT, or without a value from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision: float16 + loss scaling on CUDA, bfloat16 autocast on CPU')
+    parser.add_argument('--auto-scale-lr', action='store_true',
+                        help='scale the LR by (GPUs x batch x accumulation) / auto_scale_lr.base_batch_size')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. train_cfg.max_iters=1000 model.decode_head.num_classes=5')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
@@ -42,6 +45,8 @@ def build_config(args):
         else:
             wrapper.type = 'AutocastOptimWrapper'
             wrapper.setdefault('dtype', 'bfloat16')
+    if args.auto_scale_lr:
+        enable_auto_scale_lr(cfg)
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume:

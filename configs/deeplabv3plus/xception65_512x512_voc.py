@@ -16,15 +16,9 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs'),
 ]
-voc = dict(type='PascalVOCDataset', data_root='data/VOCdevkit/VOC2012', pipeline=train_pipeline)
 train_dataloader = dict(
     batch_size=4,  # x 4 GPUs = the paper's 16
-    dataset=dict(datasets=[
-        dict(voc, data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
-             ann_file='ImageSets/Segmentation/train.txt'),
-        dict(voc, data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
-             ann_file='ImageSets/Segmentation/aug.txt'),
-    ]))
+    dataset=dict(pipeline=train_pipeline))
 # weight decay 4e-5: TensorFlow DeepLab's for Xception
 optim_wrapper = dict(optimizer=dict(lr=0.007, weight_decay=4e-5))
 param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=30000, by_epoch=False)]

@@ -25,15 +25,9 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
-voc = dict(type='PascalVOCDataset', data_root='data/VOCdevkit/VOC2012', pipeline=train_pipeline)
 train_dataloader = dict(
     batch_size=8,  # x 4 GPUs = torchvision's 32
-    dataset=dict(datasets=[
-        dict(voc, data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
-             ann_file='ImageSets/Segmentation/train.txt'),
-        dict(voc, data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
-             ann_file='ImageSets/Segmentation/aug.txt'),
-    ]))
+    dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader
 optim_wrapper = dict(optimizer=dict(lr=0.02, weight_decay=1e-4),

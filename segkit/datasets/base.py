@@ -148,7 +148,7 @@ class SegDataset(BaseDataset):
                                     f"to data_root='{self.data_root}'); give a text file of image names or "
                                     'ann_file=\'\' to list the image folder.')
         with open(self.ann_file, encoding='utf-8') as f:
-            names = [line.strip() for line in f if line.strip()]
+            names = [self.name_from_ann_line(line.strip()) for line in f if line.strip()]
         if not names:
             raise ValueError(f'{type(self).__name__}: ann_file {self.ann_file} lists no names.')
         absent = [n for n in names if not osp.isfile(osp.join(img_dir, n + self.img_suffix))]
@@ -158,6 +158,10 @@ class SegDataset(BaseDataset):
                 f"{osp.join(img_dir, absent[0] + self.img_suffix)}; check data_prefix['img_path'] and "
                 f"img_suffix='{self.img_suffix}'.")
         return names
+
+    def name_from_ann_line(self, line: str) -> str:
+        """The sample name a line of ``ann_file`` gives: the line itself (subclasses read other list formats)."""
+        return line
 
     def _names_from_folder(self, img_dir: str) -> List[str]:
         folder = img_dir or '.'

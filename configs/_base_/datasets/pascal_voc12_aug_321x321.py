@@ -15,14 +15,6 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]
-voc = dict(type={{_base_.dataset_type}}, data_root={{_base_.data_root}}, pipeline=train_pipeline)
-train_dataloader = dict(
-    batch_size=10,
-    dataset=dict(datasets=[
-        dict(voc, data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
-             ann_file='ImageSets/Segmentation/train.txt'),
-        dict(voc, data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
-             ann_file='ImageSets/Segmentation/aug.txt'),
-    ]))
+train_dataloader = dict(batch_size=10, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
 test_dataloader = val_dataloader

@@ -31,3 +31,4 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
 test_evaluator = val_evaluator
+auto_scale_lr = dict(enable=False, base_batch_size=8)  # written for 1 device x 8 images; tools/train.py --auto-scale-lr

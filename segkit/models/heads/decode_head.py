@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModule
 
 from segkit.models.losses import pixel_accuracy
-from segkit.registry import LOSSES
+from segkit.registry import LOSSES, PIXEL_SAMPLERS
 
 LossCfg = Union[dict, Sequence[dict]]
 
@@ -29,6 +29,8 @@ class DecodeHead(BaseModule):
         align_corners: ``align_corners`` of every bilinear resize in the head.
         ignore_index: label value ignored by the loss and the training accuracy.
         loss_decode: one loss config or a list; their values are summed under their ``loss_name``.
+        sampler: e.g. ``dict(type='OHEMPixelSampler', thresh=0.7, min_kept=100000)``: the losses see only the
+            pixels it keeps (hard-pixel mining).
     """
 
     #: Key renames applied when loading a state dict: MMSegmentation prefix -> segkit prefix (relative to the
@@ -39,7 +41,7 @@ class DecodeHead(BaseModule):
                  in_index: Union[int, Sequence[int]] = -1, dropout_ratio: float = 0.1,
                  norm_cfg: Optional[dict] = None, act_cfg: Optional[dict] = dict(type='ReLU'),
                  align_corners: bool = False, ignore_index: int = 255,
-                 loss_decode: LossCfg = dict(type='CrossEntropyLoss', loss_weight=1.0),
+                 loss_decode: LossCfg = dict(type='CrossEntropyLoss', loss_weight=1.0), sampler: Optional[dict] = None,
                  init_cfg: Optional[dict] = dict(type='Normal', std=0.01, override=dict(name='classifier'))):
         super().__init__(init_cfg=init_cfg)
         if num_classes < 1:
@@ -54,6 +56,7 @@ class DecodeHead(BaseModule):
         self.ignore_index = ignore_index
         loss_cfgs = [loss_decode] if isinstance(loss_decode, Mapping) else list(loss_decode)
         self.losses = nn.ModuleList(LOSSES.build({'ignore_index': ignore_index, **cfg}) for cfg in loss_cfgs)
+        self.sampler = PIXEL_SAMPLERS.build({'ignore_index': ignore_index, **sampler}) if sampler else None
         self.dropout = nn.Dropout2d(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
         self.classifier = nn.Conv2d(channels, num_classes, kernel_size=1)
 
@@ -77,8 +80,11 @@ class DecodeHead(BaseModule):
     def loss_by_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
         logits = F.interpolate(logits, size=labels.shape[-2:], mode='bilinear', align_corners=self.align_corners)
         losses: Dict[str, torch.Tensor] = {}
+        loss_labels = labels
+        if self.sampler is not None:
+            loss_labels = labels.masked_fill(~self.sampler.sample(logits.detach(), labels), self.ignore_index)
         for loss_fn in self.losses:
-            value = loss_fn(logits, labels)
+            value = loss_fn(logits, loss_labels)
             losses[loss_fn.loss_name] = losses.get(loss_fn.loss_name, 0) + value
         losses['acc_seg'] = pixel_accuracy(logits.detach(), labels, self.ignore_index)
         return losses

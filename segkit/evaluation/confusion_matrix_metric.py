@@ -1,0 +1,68 @@
+"""The dataset-wide confusion matrix, saved as an array and labelled heat maps (``tools/test.py
+--confusion-matrix DIR``)."""
+import os
+import os.path as osp
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import print_log
+from mmengine.structures import BaseDataElement
+
+from segkit.registry import METRICS
+from segkit.visualization.confusion_matrix import plot_confusion_matrix
+from .iou_metric import _pixel_data, class_names
+from .metric_utils import confusion_matrix
+
+__all__ = ['ConfusionMatrixMetric']
+
+
+@METRICS.register_module()
+class ConfusionMatrixMetric(BaseMetric):
+    """Sum the per-image confusion matrices (rows ground truth, columns prediction, ignored pixels left out) and
+    write to ``output_dir``: ``confusion_matrix.npy`` (int64 pixel counts), ``confusion_matrix.png`` (counts) and
+    ``confusion_matrix_normalized.png`` (each row in percent of its pixels, so the diagonal is per-class recall),
+    plus ``classes.txt``. Reports no metric.
+
+    Each rank keeps one running matrix, so memory does not grow with the number of images.
+    """
+
+    def __init__(self, *, output_dir: str, ignore_index: int = 255, num_classes: Optional[int] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None, **kwargs) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
+        self.output_dir = output_dir
+        self.ignore_index = ignore_index
+        self.num_classes = num_classes
+
+    @property
+    def class_names(self) -> List[str]:
+        return class_names(self)
+
+    def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
+        num_classes = len(self.class_names)
+        for data_sample in data_samples:
+            if isinstance(data_sample, BaseDataElement):
+                data_sample = data_sample.to_dict()
+            pred, label = _pixel_data(data_sample, 'pred_sem_seg'), _pixel_data(data_sample, 'gt_sem_seg')
+            if pred is None or label is None:
+                raise KeyError('ConfusionMatrixMetric needs pred_sem_seg and gt_sem_seg in every data sample')
+            matrix = confusion_matrix(pred=pred, label=label, num_classes=num_classes,
+                                      ignore_index=self.ignore_index).cpu()
+            if self.results:
+                self.results[0] += matrix
+            else:
+                self.results.append(matrix)
+
+    def compute_metrics(self, results: List[torch.Tensor]) -> Dict[str, float]:
+        matrix = torch.stack(results).sum(dim=0).numpy()
+        os.makedirs(self.output_dir, exist_ok=True)
+        np.save(osp.join(self.output_dir, 'confusion_matrix.npy'), matrix)
+        with open(osp.join(self.output_dir, 'classes.txt'), 'w', encoding='utf-8') as f:
+            f.write('\n'.join(self.class_names) + '\n')
+        plot_confusion_matrix(matrix, self.class_names, osp.join(self.output_dir, 'confusion_matrix.png'))
+        plot_confusion_matrix(matrix, self.class_names, osp.join(self.output_dir, 'confusion_matrix_normalized.png'),
+                              normalize=True)
+        print_log(f'confusion matrix ({len(matrix)} classes, rows ground truth) written to {self.output_dir}',
+                  logger='current')
+        return {}

@@ -1,0 +1,52 @@
+"""Online hard example mining over pixels (Shrivastava et al., CVPR 2016, applied per pixel as in PSPNet/ICNet and
+MMSegmentation's ``OHEMPixelSampler``)."""
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+
+from segkit.registry import PIXEL_SAMPLERS
+
+
+@PIXEL_SAMPLERS.register_module()
+class OHEMPixelSampler:
+    """Keep the hard pixels of a batch: a decode head with ``sampler=dict(type='OHEMPixelSampler', ...)`` turns the
+    labels of the other pixels into ``ignore_index`` before its losses, so every loss averages over the kept ones.
+
+    Hardness is the softmax probability of the true class (low = hard; the same order as the cross-entropy).
+
+    Args:
+        thresh: keep the pixels whose true-class probability is below ``thresh``, but never fewer than ``min_kept``
+            per image (then the ``min_kept * batch`` hardest). None: keep exactly the ``min_kept * batch`` hardest.
+        min_kept: pixels kept per image at least (MMSegmentation's default is 100000, i.e. most of a 512x512 crop).
+        ignore_index: label of unlabelled pixels, never kept (the head passes its own).
+    """
+
+    def __init__(self, *, thresh: Optional[float] = None, min_kept: int = 100000, ignore_index: int = 255):
+        if thresh is not None and not 0 < thresh <= 1:
+            raise ValueError(f'OHEMPixelSampler: thresh is a probability in (0, 1], got {thresh}')
+        if min_kept < 0:
+            raise ValueError(f'OHEMPixelSampler: min_kept must be >= 0, got {min_kept}')
+        self.thresh = thresh
+        self.min_kept = min_kept
+        self.ignore_index = ignore_index
+
+    @torch.no_grad()
+    def sample(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Boolean N x H x W mask of the kept pixels (``logits`` N x C x H x W at the labels' size)."""
+        valid = labels != self.ignore_index
+        true_prob = F.softmax(logits.float(), dim=1).gather(1, labels.masked_fill(~valid, 0)[:, None])[:, 0]
+        valid_prob = true_prob[valid]
+        num_kept = min(self.min_kept * labels.shape[0], valid_prob.numel())
+        if num_kept == valid_prob.numel():  # at least min_kept wanted: every labelled pixel is kept
+            return valid
+        kept = torch.zeros_like(valid)
+        if num_kept > 0:
+            kth_easiest = valid_prob.kthvalue(num_kept).values
+            kept = valid & (true_prob <= kth_easiest)
+        if self.thresh is not None:
+            kept |= valid & (true_prob < self.thresh)
+        return kept
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(thresh={self.thresh}, min_kept={self.min_kept})'
