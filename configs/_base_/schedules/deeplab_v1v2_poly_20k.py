@@ -4,5 +4,6 @@
 # iterations. DeepLab v1 itself decayed the rate in steps (x0.1 every 2000 iterations); v2 found poly better.
 _base_ = './schedule_20k.py'
 optimizer = dict(type='SGD', lr=0.001, momentum=0.9, weight_decay=0.0005)
-optim_wrapper = dict(optimizer=optimizer, paramwise_cfg=dict(custom_keys={'decode_head.classifier': dict(lr_mult=10.0)}))
+optim_wrapper = dict(optimizer=optimizer,
+                     paramwise_cfg=dict(custom_keys={'decode_head.classifier': dict(lr_mult=10.0)}))
 param_scheduler = [dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=20000, by_epoch=False)]
