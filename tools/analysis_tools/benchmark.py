@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('config')
-    ap.add_argument('--size', type=int, default=512)
+    ap.add_argument('--size', type=int, default=512, help='square input side')
+    ap.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'), help='input height and width (instead of --size)')
     ap.add_argument('--batch', type=int, default=1)
     ap.add_argument('--iters', type=int, default=10)
     ap.add_argument('--threads', type=int, default=int(os.environ.get('BENCH_THREADS', 2)))
@@ -34,6 +35,7 @@ def main(argv=None):
     ap.add_argument('--cfg-options', nargs='+', action=DictAction,
                     help='override config keys, e.g. the inference speed options model.test_cfg.fuse_bn=True')
     args = ap.parse_args(argv)
+    h, w = args.shape or (args.size, args.size)
 
     import torch
     torch.set_num_threads(args.threads)
@@ -52,13 +54,13 @@ def main(argv=None):
     model = SEGMENTORS.build(model_cfg)
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
-    x = torch.randn(args.batch, 3, args.size, args.size).contiguous(memory_format=fmt)
-    metas = [dict(img_shape=(args.size,) * 2, ori_shape=(args.size,) * 2, pad_shape=(args.size,) * 2,
+    x = torch.randn(args.batch, 3, h, w).contiguous(memory_format=fmt)
+    metas = [dict(img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
                   padding_size=[0, 0, 0, 0])] * args.batch
     autocast = torch.autocast('cpu', dtype=torch.bfloat16, enabled=args.bf16)
     if args.train:
         model.train()
-        labels = torch.randint(0, args.num_classes, (args.batch, args.size, args.size))
+        labels = torch.randint(0, args.num_classes, (args.batch, h, w))
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
 
         def step():
@@ -82,7 +84,7 @@ def main(argv=None):
             times.append((time.perf_counter() - t0) * 1e3)
     import resource
     median = statistics.median(times)
-    print(json.dumps(dict(config=args.config, mode='train' if args.train else 'forward', size=args.size,
+    print(json.dumps(dict(config=args.config, mode='train' if args.train else 'forward', shape=[h, w],
                           batch=args.batch, threads=args.threads, channels_last=args.channels_last,
                           bf16=args.bf16, cfg_options=args.cfg_options and {k: str(v) for k, v in
                                                                             args.cfg_options.items()},
