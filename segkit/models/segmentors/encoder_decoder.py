@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
-from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, SEGMENTORS
+from segkit.models.postprocessors.refine import refine_predictions
+from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, POSTPROCESSORS, SEGMENTORS
 from segkit.structures import SegDataSample
 
 
@@ -22,7 +23,8 @@ class EncoderDecoder(BaseModel):
     ``test_cfg=dict(mode='whole')`` runs the whole padded image; ``dict(mode='slide', crop_size=(h, w),
     stride=(sh, sw))`` averages logits of overlapping crops (for inputs larger than the training crop).
     ``test_cfg['autocast']='bfloat16'`` (or ``'float16'`` on GPUs) runs inference under ``torch.autocast``; logits
-    come back as float32.
+    come back as float32. ``test_cfg['crf']=dict(type='DenseCRF', ...)`` refines the probabilities at the original
+    image size with the fully connected CRF of DeepLab v1/v2 (``segkit/models/postprocessors/dense_crf.py``).
     """
 
     def __init__(self, *, backbone: dict, decode_head: dict, neck: Optional[dict] = None,
@@ -51,6 +53,8 @@ class EncoderDecoder(BaseModel):
             raise ValueError(f"EncoderDecoder: test_cfg.mode must be 'whole' or 'slide', got {mode!r}")
         if mode == 'slide' and not {'crop_size', 'stride'} <= set(self.test_cfg):
             raise ValueError("EncoderDecoder: test_cfg mode='slide' needs crop_size=(h, w) and stride=(h, w)")
+        crf = self.test_cfg.get('crf')  # a POSTPROCESSORS config; 'type' defaults to DenseCRF
+        self.crf = POSTPROCESSORS.build(dict(dict(type='DenseCRF'), **crf)) if crf else None
         # SegDataPreProcessor(channels_last=True): weights and inputs in NHWC, faster convolutions on CPUs and
         # tensor cores; parameters keep that layout through init_weights and load_state_dict (both copy in place).
         self.channels_last = bool(getattr(self.data_preprocessor, 'channels_last', False))
@@ -109,7 +113,10 @@ class EncoderDecoder(BaseModel):
             data_samples = [SegDataSample(metainfo=dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h, w),
                                                         padding_size=[0, 0, 0, 0])) for _ in range(len(inputs))]
         metas = [s.metainfo for s in data_samples]
-        return self.postprocess_result(self.inference(inputs, metas), data_samples)
+        results = self.postprocess_result(self.inference(inputs, metas), data_samples)
+        if self.crf is not None:
+            results = refine_predictions(self.crf, results, inputs, self.data_preprocessor)
+        return results
 
     # --------------------------------------------------------------------------------------------- inference
     def inference(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
