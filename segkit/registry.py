@@ -3,8 +3,8 @@
 Kinds that mmengine's Runner builds (segmentors, datasets, transforms, metrics, hooks, visualizers, ...) are
 children of mmengine's root registries under the scope ``segkit``: with ``default_scope='segkit'`` in a config the
 Runner finds them, and mmengine/mmcv's own entries (``LoadImageFromFile``, ``CheckpointHook``, ...) are still found
-through the parent. Model parts that only segkit builds (backbones, necks, heads, losses, data preprocessors) get
-registries of their own. Every registry imports its modules lazily through ``locations``.
+through the parent. Model parts that only segkit builds (backbones, necks, heads, losses, data preprocessors,
+post-processors) get registries of their own. Every registry imports its modules lazily through ``locations``.
 
 A custom part lives in the user's own file::
 
@@ -40,7 +40,7 @@ __all__ = [
     'SegkitRegistry', 'UnknownTypeError', 'BACKBONES', 'NECKS', 'HEADS', 'LOSSES', 'DATA_PREPROCESSORS',
     'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR', 'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATA_SAMPLERS',
-    'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS'
+    'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS', 'POSTPROCESSORS'
 ]
 
 
@@ -108,6 +108,7 @@ HEADS = _own('head', ['segkit.models.heads'])
 LOSSES = _own('loss', ['segkit.models.losses'])
 PIXEL_SAMPLERS = _own('pixel_sampler', ['segkit.models.samplers'])
 DATA_PREPROCESSORS = _own('data_preprocessor', ['segkit.models.data_preprocessor'])
+POSTPROCESSORS = _own('postprocessor', ['segkit.models.postprocessors'])  # test_cfg.crf: refine the probabilities
 
 # Kinds built by mmengine's Runner (found through default_scope='segkit').
 SEGMENTORS = _child('segmentor', MMENGINE_MODELS, ['segkit.models.segmentors'])

@@ -33,6 +33,9 @@ def parse_args(argv=None):
     parser.add_argument('--output-stride', type=int, choices=[8, 16, 32],
                         help='evaluate at this output stride (sets model.output_stride: the backbone\'s strides and '
                              'dilations and the ASPP rates follow; the weights are used as they are)')
+    parser.add_argument('--crf', action='store_true',
+                        help='refine predictions with the fully connected CRF (DenseCRF, the DeepLab defaults; tune '
+                             'it with --cfg-options model.test_cfg.crf.bi_w=5)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     return parser.parse_args(argv)
@@ -48,6 +51,11 @@ def build_config(args):
     cfg.resume = False
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    if args.crf:  # before --tta wraps the model; SegTTAModel then runs it once on the merged probabilities
+        test_cfg = cfg.model.setdefault('test_cfg', ConfigDict(mode='whole'))
+        crf = ConfigDict(type='DenseCRF')
+        crf.update(test_cfg.get('crf') or {})  # --cfg-options model.test_cfg.crf.bi_w=5 tunes it
+        test_cfg['crf'] = crf
     if args.tta:
         if 'tta_pipeline' not in cfg:
             raise KeyError(f'{args.config} has no tta_pipeline for --tta (see configs/_base_/datasets/*.py)')

@@ -8,7 +8,8 @@ from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 
 from segkit.models.output_stride import check_output_stride, with_output_stride
-from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, SEGMENTORS
+from segkit.models.postprocessors.refine import refine_predictions
+from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, POSTPROCESSORS, SEGMENTORS
 from segkit.structures import SegDataSample
 
 from .fast_inference import build_inference_net, check_speed_options, state_key
@@ -26,7 +27,9 @@ class EncoderDecoder(BaseModel):
     stride=(sh, sw))`` averages logits of overlapping crops (for inputs larger than the training crop).
     ``test_cfg['autocast']='bfloat16'`` (or ``'float16'`` on GPUs) runs inference under ``torch.autocast``; logits
     come back as float32. ``fuse_bn``, ``channels_last`` and ``compile`` in ``test_cfg`` run inference on a
-    transformed copy of the network (:mod:`.fast_inference`).
+    transformed copy of the network (:mod:`.fast_inference`). ``test_cfg['crf']=dict(type='DenseCRF', ...)``
+    refines the probabilities at the original image size with the fully connected CRF of DeepLab v1/v2
+    (``segkit/models/postprocessors/dense_crf.py``).
 
     ``output_stride`` (8, 16 or 32) switches the whole model: it goes to the backbone (which must take it and then
     derives its strides and dilations), and to the neck and heads whose classes take an ``output_stride`` argument
@@ -66,6 +69,8 @@ class EncoderDecoder(BaseModel):
             raise ValueError(f"EncoderDecoder: test_cfg.mode must be 'whole' or 'slide', got {mode!r}")
         if mode == 'slide' and not {'crop_size', 'stride'} <= set(self.test_cfg):
             raise ValueError("EncoderDecoder: test_cfg mode='slide' needs crop_size=(h, w) and stride=(h, w)")
+        crf = self.test_cfg.get('crf')  # a POSTPROCESSORS config; 'type' defaults to DenseCRF
+        self.crf = POSTPROCESSORS.build(dict(dict(type='DenseCRF'), **crf)) if crf else None
         # SegDataPreProcessor(channels_last=True): weights and inputs in NHWC, faster convolutions on CPUs and
         # tensor cores; parameters keep that layout through init_weights and load_state_dict (both copy in place).
         self.speed_options = check_speed_options(self.test_cfg)
@@ -142,7 +147,10 @@ class EncoderDecoder(BaseModel):
             data_samples = [SegDataSample(metainfo=dict(ori_shape=(h, w), img_shape=(h, w), pad_shape=(h, w),
                                                         padding_size=[0, 0, 0, 0])) for _ in range(len(inputs))]
         metas = [s.metainfo for s in data_samples]
-        return self.postprocess_result(self.inference(inputs, metas), data_samples)
+        results = self.postprocess_result(self.inference(inputs, metas), data_samples)
+        if self.crf is not None:
+            results = refine_predictions(self.crf, results, inputs, self.data_preprocessor)
+        return results
 
     # --------------------------------------------------------------------------------------------- inference
     def inference(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:

@@ -5,6 +5,7 @@ import torch
 from mmengine.model import BaseTTAModel
 from mmengine.structures import PixelData
 
+from segkit.models.postprocessors.refine import refine_predictions
 from segkit.registry import SEGMENTORS
 from segkit.structures import SegDataSample
 
@@ -16,7 +17,14 @@ class SegTTAModel(BaseTTAModel):
     The wrapped segmentor's ``predict`` already returns logits at the original image size with flips undone,
     so the views line up pixel for pixel. Use with a ``TestTimeAug`` pipeline (``tta_pipeline`` in the dataset
     configs: scales 0.5-1.75 and horizontal flip) through ``tools/test.py --tta``.
+
+    A CRF in the wrapped model's ``test_cfg`` (``--tta --crf``) runs once, on the merged probabilities and the
+    original image (as DeepLab v2 applies it after fusing its multi-scale outputs), not on every view.
     """
+
+    def __init__(self, module, **kwargs):
+        super().__init__(module, **kwargs)
+        self.crf, self.module.crf = getattr(self.module, 'crf', None), None
 
     def merge_preds(self, data_samples_list: List[List[SegDataSample]]) -> List[SegDataSample]:
         merged = []
@@ -29,4 +37,4 @@ class SegTTAModel(BaseTTAModel):
             if 'gt_sem_seg' in views[0]:
                 out.gt_sem_seg = views[0].gt_sem_seg
             merged.append(out)
-        return merged
+        return merged if self.crf is None else refine_predictions(self.crf, merged)
