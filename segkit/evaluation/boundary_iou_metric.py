@@ -7,11 +7,10 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from mmengine.structures import BaseDataElement
 from prettytable import PrettyTable
 
 from segkit.registry import METRICS
-from .iou_metric import _pixel_data, class_names
+from .iou_metric import class_names, labelled_predictions
 from .metric_utils import intersect_and_union, summarize
 
 __all__ = ['BoundaryIoUMetric', 'boundary_band', 'boundary_distance']
@@ -77,13 +76,7 @@ class BoundaryIoUMetric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         num_classes = len(self.class_names)
-        for data_sample in data_samples:
-            if isinstance(data_sample, BaseDataElement):
-                data_sample = data_sample.to_dict()
-            pred, label = _pixel_data(data_sample, 'pred_sem_seg'), _pixel_data(data_sample, 'gt_sem_seg')
-            if pred is None or label is None:
-                raise KeyError('BoundaryIoUMetric needs pred_sem_seg and gt_sem_seg in every data sample')
-            label = label.to(pred.device)
+        for pred, label in labelled_predictions(data_samples, type(self).__name__):
             distance = boundary_distance(label).to(pred.device)
             areas = []
             for width in self.widths:
