@@ -33,3 +33,13 @@ def fake_batch(n=2, size=(40, 48), num_classes=3, seed=0):
         sample.gt_sem_seg = PixelData(data=torch.randint(0, num_classes, (1, *size), generator=g))
         samples.append(sample)
     return dict(inputs=inputs, data_samples=samples)
+
+
+def label_samples(labels):
+    """SegDataSamples carrying each HxW label map of ``labels`` as ``gt_sem_seg``."""
+    samples = []
+    for label in labels:
+        sample = SegDataSample()
+        sample.gt_sem_seg = PixelData(data=label[None])
+        samples.append(sample)
+    return samples

@@ -10,7 +10,7 @@ from segkit.models.heads import ASPPHead
 from segkit.models.losses import (BootstrappedCrossEntropyLoss, CrossEntropyLoss, DiceLoss, FocalLoss, LovaszLoss,
                                   lovasz_gradient)
 from segkit.registry import LOSSES
-from segkit.structures import PixelData, SegDataSample
+from tests.helpers import label_samples
 
 
 def logits_for(probs):
@@ -177,11 +177,7 @@ def test_head_logs_each_loss_and_the_model_sums_them():
                         dict(type='FocalLoss', loss_weight=2.0, loss_name='loss_lovasz')])
     feats = [torch.randn(2, 4, 4, 4)]
     labels = torch.randint(0, 3, (2, 8, 8))
-    samples = []
-    for label in labels:
-        samples.append(SegDataSample())
-        samples[-1].gt_sem_seg = PixelData(data=label[None])
-    losses = head.loss(feats, samples)
+    losses = head.loss(feats, label_samples(labels))
     logits = F.interpolate(head(feats), size=(8, 8), mode='bilinear')
     assert set(losses) == {'loss_ce', 'loss_dice', 'loss_lovasz', 'acc_seg'}
     assert losses['loss_ce'].item() == pytest.approx(F.cross_entropy(logits, labels).item(), rel=1e-5)

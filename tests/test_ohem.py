@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from segkit.models.heads import ASPPHead
 from segkit.models.samplers import OHEMPixelSampler
 from segkit.registry import PIXEL_SAMPLERS
-from segkit.structures import PixelData, SegDataSample
+from tests.helpers import label_samples
 
 # true-class probabilities of six pixels; the last one is ignored
 TRUE_PROB = [0.9, 0.2, 0.6, 0.4, 0.95, 0.5]
@@ -51,11 +51,7 @@ def test_head_losses_see_only_kept_pixels():
     assert isinstance(head.sampler, OHEMPixelSampler) and head.sampler.ignore_index == 255
     feats = [torch.randn(2, 4, 4, 4)]
     labels = torch.randint(0, 3, (2, 8, 8))
-    samples = []
-    for label in labels:
-        samples.append(SegDataSample())
-        samples[-1].gt_sem_seg = PixelData(data=label[None])
-    losses = head.loss(feats, samples)
+    losses = head.loss(feats, label_samples(labels))
     logits = F.interpolate(head(feats), size=(8, 8), mode='bilinear')
     true_prob = F.softmax(logits, 1).gather(1, labels[:, None])[:, 0]
     hard = (true_prob < 0.5) | (true_prob <= true_prob.flatten().kthvalue(20).values)  # min_kept 10 x 2 images

@@ -76,8 +76,9 @@ def test_frozen_bn_model_loads_a_bn_checkpoint():
     assert norms and all(isinstance(m, FrozenBatchNorm2d) and not m.training for m in norms)
     trained.eval()
     x = torch.randn(1, 3, 32, 32)
-    assert torch.allclose(frozen(x), trained(x), atol=1e-5)  # same function: statistics come from the checkpoint
-    assert not any('bn' in name or 'norm' in name for name, _ in frozen.named_parameters())
+    # the same function, statistics from the checkpoint (a tolerance for thread-count-dependent rounding)
+    torch.testing.assert_close(frozen(x), trained(x), rtol=1e-3, atol=1e-4)
+    assert sum(p.numel() for m in norms for p in m.parameters()) == 0  # nothing for the optimizer
 
 
 def _thin_model(cfg):

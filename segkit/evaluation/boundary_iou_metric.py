@@ -2,42 +2,45 @@
 arXiv:1802.02611, Fig. 5)."""
 from typing import Any, Dict, List, Optional, Sequence
 
+import cv2
+import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from mmengine.structures import BaseDataElement
 from prettytable import PrettyTable
 
 from segkit.registry import METRICS
-from .iou_metric import _pixel_data, class_names
+from .iou_metric import class_names, labelled_predictions
 from .metric_utils import intersect_and_union, summarize
 
-__all__ = ['BoundaryIoUMetric', 'boundary_band']
+__all__ = ['BoundaryIoUMetric', 'boundary_band', 'boundary_distance']
 
 
-def boundary_band(label: torch.Tensor, width: int) -> torch.Tensor:
-    """Boolean HxW band of the pixels within ``width`` pixels (chessboard distance) of a label boundary.
+def boundary_distance(label: torch.Tensor) -> torch.Tensor:
+    """HxW chessboard distance (in pixels, on the CPU) from every pixel to the nearest label boundary pixel.
 
     A boundary pixel is one whose right or lower neighbour has another label (both pixels of such a pair are
-    boundary pixels; ``ignore_index`` counts as a label, so VOC's void outlines bound their objects on both
-    sides). ``width=0`` gives the boundary pixels alone; each extra pixel of width grows the band by one pixel on
-    every side (a (2 width + 1)-square dilation).
+    boundary pixels; ``ignore_index`` counts as a label, so VOC's void outlines bound their objects on both sides).
+    One distance transform serves every band width.
     """
-    label = label.squeeze()
-    edge = torch.zeros(label.shape, dtype=torch.bool, device=label.device)
+    label = label.squeeze().cpu().numpy()
+    edge = np.zeros(label.shape, dtype=bool)
     horizontal = label[:, 1:] != label[:, :-1]
     vertical = label[1:] != label[:-1]
     edge[:, 1:] |= horizontal
     edge[:, :-1] |= horizontal
     edge[1:] |= vertical
     edge[:-1] |= vertical
-    if width == 0:
-        return edge
-    band = edge[None, None].float()  # the square dilation is separable: rows, then columns
-    band = F.max_pool2d(band, kernel_size=(1, 2 * width + 1), stride=1, padding=(0, width))
-    band = F.max_pool2d(band, kernel_size=(2 * width + 1, 1), stride=1, padding=(width, 0))
-    return band[0, 0] > 0
+    if not edge.any():
+        return torch.full(label.shape, float('inf'))
+    return torch.from_numpy(cv2.distanceTransform((~edge).astype(np.uint8), cv2.DIST_C, 3))
+
+
+def boundary_band(label: torch.Tensor, width: int) -> torch.Tensor:
+    """Boolean HxW band of the pixels within ``width`` pixels (chessboard distance) of a label boundary (see
+    :func:`boundary_distance`): ``width=0`` gives the boundary pixels alone, and each extra pixel of width grows the
+    band by one pixel on every side (a (2 width + 1)-square dilation)."""
+    return boundary_distance(label) <= width
 
 
 @METRICS.register_module()
@@ -73,17 +76,12 @@ class BoundaryIoUMetric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         num_classes = len(self.class_names)
-        for data_sample in data_samples:
-            if isinstance(data_sample, BaseDataElement):
-                data_sample = data_sample.to_dict()
-            pred, label = _pixel_data(data_sample, 'pred_sem_seg'), _pixel_data(data_sample, 'gt_sem_seg')
-            if pred is None or label is None:
-                raise KeyError('BoundaryIoUMetric needs pred_sem_seg and gt_sem_seg in every data sample')
-            label = label.to(pred.device)
+        for pred, label in labelled_predictions(data_samples, type(self).__name__):
+            distance = boundary_distance(label).to(pred.device)
             areas = []
             for width in self.widths:
                 # pixels outside the band get label num_classes, which intersect_and_union does not count
-                in_band = torch.where(boundary_band(label, width), label, num_classes)
+                in_band = torch.where(distance <= width, label, num_classes)
                 areas.append(torch.stack(intersect_and_union(pred=pred, label=in_band, num_classes=num_classes,
                                                              ignore_index=self.ignore_index)))
             self.results.append(torch.stack(areas).cpu())  # widths x 4 x classes

@@ -8,11 +8,10 @@ import numpy as np
 import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import print_log
-from mmengine.structures import BaseDataElement
 
 from segkit.registry import METRICS
 from segkit.visualization.confusion_matrix import plot_confusion_matrix
-from .iou_metric import _pixel_data, class_names
+from .iou_metric import class_names, labelled_predictions
 from .metric_utils import confusion_matrix
 
 __all__ = ['ConfusionMatrixMetric']
@@ -41,12 +40,7 @@ class ConfusionMatrixMetric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[dict]) -> None:
         num_classes = len(self.class_names)
-        for data_sample in data_samples:
-            if isinstance(data_sample, BaseDataElement):
-                data_sample = data_sample.to_dict()
-            pred, label = _pixel_data(data_sample, 'pred_sem_seg'), _pixel_data(data_sample, 'gt_sem_seg')
-            if pred is None or label is None:
-                raise KeyError('ConfusionMatrixMetric needs pred_sem_seg and gt_sem_seg in every data sample')
+        for pred, label in labelled_predictions(data_samples, type(self).__name__):
             matrix = confusion_matrix(pred=pred, label=label, num_classes=num_classes,
                                       ignore_index=self.ignore_index).cpu()
             if self.results:

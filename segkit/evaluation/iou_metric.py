@@ -1,6 +1,6 @@
 """Semantic segmentation metric: aAcc, mIoU, mAcc (and optionally mDice, mFscore) over a whole dataset."""
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.dist import is_main_process
@@ -26,6 +26,17 @@ def _pixel_data(data_sample: dict, key: str) -> Optional[torch.Tensor]:
     elif isinstance(field, dict):
         field = field['data']
     return torch.as_tensor(field).squeeze()
+
+
+def labelled_predictions(data_samples: Sequence, metric_name: str) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
+    """``(pred, label)`` HxW tensors, on the prediction's device, of each data sample (dict or SegDataSample)."""
+    for data_sample in data_samples:
+        if isinstance(data_sample, BaseDataElement):
+            data_sample = data_sample.to_dict()
+        pred, label = _pixel_data(data_sample, 'pred_sem_seg'), _pixel_data(data_sample, 'gt_sem_seg')
+        if pred is None or label is None:
+            raise KeyError(f'{metric_name} needs pred_sem_seg and gt_sem_seg in every data sample')
+        yield pred, label.to(pred.device)
 
 
 def class_names(metric: BaseMetric) -> List[str]:
