@@ -17,9 +17,10 @@ value channels, after building the lattice once in O(N d^2) plus a sort, in thre
 Features are scaled by ``sqrt(2/3) (d+1)`` before lifting, as in the paper, so that the blurred lattice matches a
 Gaussian of unit standard deviation per feature dimension. The result is the Gaussian filter *up to a smooth
 per-point gain*: the lattice kernel is a piecewise-linear, slightly anisotropic stand-in for the Gaussian
-(its support ends a few lattice steps out and its shape depends on where a point sits in its simplex). Callers therefore normalise with the filtered constant (``filter(ones)``), which is what the CRF does.
-Measured against the exact O(N^2) filter on small images (tests/test_crf.py), normalised outputs agree to a few
-percent of the value range.
+(its support ends a few lattice steps out and its shape depends on where a point sits in its simplex). Callers
+therefore normalise with the filtered constant (``filter(ones)``), which is what the CRF does. Measured against
+the exact O(N^2) filter on small images (tests/test_crf.py), normalised outputs agree to a few percent of the
+value range.
 
 :class:`PermutohedralLattice` builds the lattice (hashing of the vertices, blur neighbours) once for a set of
 features and then filters any number of value arrays with it: the CRF's bilateral kernel depends only on the
