@@ -13,6 +13,7 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import MODELS
 
 from segkit.models.postprocessors import DenseCRF, PermutohedralLattice
+from segkit.models.postprocessors.refine import source_image
 from segkit.registry import POSTPROCESSORS
 from tests.helpers import tiny_deeplabv3plus
 
@@ -96,7 +97,7 @@ def test_marginals_stay_normalised():
 
 @pytest.mark.parametrize('kwargs, key', [(dict(bi_xy_std=-1), 'bi_xy_std'), (dict(pos_xy_std=0), 'pos_xy_std'),
                                          (dict(bi_w=-2), 'bi_w'), (dict(iterations=2.5), 'iterations'),
-                                         (dict(backend='cuda'), 'backend')])
+                                         (dict(bi_rgb_std='3'), 'bi_rgb_std'), (dict(backend='cuda'), 'backend')])
 def test_bad_parameters_name_the_key(kwargs, key):
     with pytest.raises(ValueError, match=key):
         DenseCRF(**kwargs)
@@ -174,12 +175,20 @@ def test_test_cfg_crf_refines_encoder_decoder_predictions(tmp_path):
 
 
 def test_in_memory_images_are_recovered_from_the_network_input(tmp_path):
-    """No img_path (inference on arrays): the de-normalised, un-padded input gives the same CRF result."""
+    """No img_path (inference on arrays): the de-normalised, un-padded input gives the same image and result."""
     _, refined = models_with_and_without_crf()
     path, image = write_image(tmp_path)
     from_file = refined.test_step(pseudo_collate([Compose(LOAD)(dict(img_path=str(path)))]))[0]
     array = Compose(LOAD[1:])(dict(img=image[..., ::-1].copy(), img_path=None, img_shape=image.shape[:2],
                                    ori_shape=image.shape[:2]))
+    batch = refined.data_preprocessor(pseudo_collate([copy.deepcopy(array)]))
+    meta = batch['data_samples'][0].metainfo
+    assert batch['inputs'].shape[-2:] == (40, 48)  # padded
+    assert np.array_equal(source_image(meta, batch['inputs'][0], refined.data_preprocessor), image)
+    flipped = dict(meta, flip=True, flip_direction='horizontal')
+    mirrored = batch['inputs'][0].clone()
+    mirrored[:, :36, :44] = mirrored[:, :36, :44].flip(2)
+    assert np.array_equal(source_image(flipped, mirrored, refined.data_preprocessor), image)
     from_array = refined.test_step(pseudo_collate([array]))[0]
     assert torch.equal(from_array.pred_sem_seg.data, from_file.pred_sem_seg.data)
 

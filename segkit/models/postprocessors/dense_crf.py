@@ -32,6 +32,8 @@ models), cross-validated on VOC val images of about 500 pixels. Re-tune the appe
 papers searched w1 in 3-6, sigma_alpha in 30-100 and sigma_beta in 3-6 on 100 held-out images.
 """
 import difflib
+import math
+import numbers
 from typing import Union
 
 import numpy as np
@@ -43,6 +45,10 @@ from .permutohedral import PermutohedralLattice
 _PARAMETERS = ('iterations', 'pos_w', 'pos_xy_std', 'bi_w', 'bi_xy_std', 'bi_rgb_std', 'backend')
 _BACKENDS = ('lattice', 'pydensecrf')
 _MIN_PROB = 1e-8  # unary of a zero probability: -log(1e-8) = 18.4, far above any pairwise message
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _import_pydensecrf():
@@ -78,10 +84,10 @@ class DenseCRF:
         if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 0:
             raise ValueError(f'DenseCRF: iterations must be an integer >= 0, got {iterations!r}')
         for key, value in dict(pos_w=pos_w, bi_w=bi_w).items():
-            if not np.isfinite(value) or value < 0:
+            if not _is_number(value) or value < 0:
                 raise ValueError(f'DenseCRF: {key} must be a finite weight >= 0, got {value!r}')
         for key, value in dict(pos_xy_std=pos_xy_std, bi_xy_std=bi_xy_std, bi_rgb_std=bi_rgb_std).items():
-            if not np.isfinite(value) or value <= 0:
+            if not _is_number(value) or value <= 0:
                 raise ValueError(f'DenseCRF: {key} must be a standard deviation > 0, got {value!r}')
         if backend not in _BACKENDS:
             raise ValueError(f"DenseCRF: backend must be one of {_BACKENDS}, got {backend!r}")

@@ -5,7 +5,8 @@ for the fully connected CRF by Krahenbuhl & Koltun, "Efficient Inference in Full
 Edge Potentials", NIPS 2011, section 4.
 
 Filtering ``out_i = sum_j exp(-|f_i - f_j|^2 / 2) v_j`` over all N points directly costs O(N^2). The lattice
-does it in O(N d^2 + M d C) for M lattice points and C value channels, in three steps (paper section 3):
+does it in O(N d C + M d C) per filtering, for M lattice points (M <= N (d+1), far fewer for smooth images) and C
+value channels, after building the lattice once in O(N d^2) plus a sort, in three steps (paper section 3):
 
 * **splat**: each feature vector, lifted onto the hyperplane ``x . 1 = 0`` of R^(d+1), lies in one simplex of
   the lattice; its value is spread to the simplex's d+1 vertices with barycentric weights;
@@ -16,10 +17,10 @@ does it in O(N d^2 + M d C) for M lattice points and C value channels, in three 
 Features are scaled by ``sqrt(2/3) (d+1)`` before lifting, as in the paper, so that the blurred lattice matches a
 Gaussian of unit standard deviation per feature dimension. The result is the Gaussian filter *up to a smooth
 per-point gain*: the lattice kernel is a piecewise-linear, slightly anisotropic stand-in for the Gaussian
-(its tails are cut after one lattice step per direction and its shape depends on where a point sits in its
-simplex). Callers therefore normalise with the filtered constant (``filter(ones)``), which is what the CRF does.
-Measured against the exact O(N^2) filter on small images (tests/test_crf.py), normalised outputs agree to a few
-percent of the value range.
+(its support ends a few lattice steps out and its shape depends on where a point sits in its simplex). Callers
+therefore normalise with the filtered constant (``filter(ones)``), which is what the CRF does. Measured against
+the exact O(N^2) filter on small images (tests/test_crf.py), normalised outputs agree to a few percent of the
+value range.
 
 :class:`PermutohedralLattice` builds the lattice (hashing of the vertices, blur neighbours) once for a set of
 features and then filters any number of value arrays with it: the CRF's bilateral kernel depends only on the
@@ -27,7 +28,9 @@ image, so one lattice serves every mean-field iteration. Everything is vectorise
 table, each integer lattice point is encoded as one int64 (mixed radix over its coordinates, with room for the
 neighbours), so the simplex vertices and the blur neighbours of a point are its code plus fixed offsets; the
 lattice is then ``torch.unique`` of the vertex codes and neighbours are found by ``searchsorted``. The three
-steps are stored as sparse CSR matrices (splat M x N, one M x M blur per direction, slice N x M).
+steps are stored as sparse CSR matrices (splat M x N, one M x M blur per direction, slice N x M). The codes
+must fit in 63 bits, which holds for any sensible standard deviations (CamVid at the DeepLab defaults uses 43);
+features spread over absurdly many lattice steps give a clear error instead.
 """
 import math
 import warnings
