@@ -16,7 +16,9 @@ def test_the_issue_configs_exist():
     names = {str(p.relative_to(p.parents[1])) for p in CONFIGS}
     assert {'deeplabv3plus/r101_512x512_voc.py', 'deeplabv3plus/r50_512x512_voc.py', 'deeplabv3/r101_512x512_voc.py',
             'deeplabv3plus/r101_512x1024_cityscapes.py', 'deeplabv3plus/xception65_512x512_voc.py',
-            'deeplabv3plus/xception65_512x1024_cityscapes.py'} <= names
+            'deeplabv3plus/xception65_512x1024_cityscapes.py', 'torchvision/deeplabv3_r50_torchvision.py',
+            'torchvision/deeplabv3_r101_torchvision.py',
+            'torchvision/deeplabv3_mobilenetv3_large_torchvision.py'} <= names
 
 
 def _lazy(dataset_cfg):
