@@ -1,11 +1,12 @@
 """Aligned Xception: structure, output stride, and features identical to timm's xception41/65/71."""
+from pathlib import Path
+
 import pytest
 import torch
 
 from segkit.models.backbones import Xception
 from segkit.models.backbones.convert_xception import convert_timm_xception
 from segkit.registry import BACKBONES
-
 from tests.test_backbones import randomize_bn
 
 ALL_LEVELS = (0, 1, 2, 3, 4)
@@ -149,7 +150,7 @@ def test_voc_config_decodes_at_stride_4():
     from mmengine.registry import MODELS
 
     from segkit.engine.config_setup import replace_sync_bn
-    cfg = Config.fromfile('configs/deeplabv3plus/xception65_512x512_voc.py')
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs/deeplabv3plus/xception65_512x512_voc.py'))
     model_cfg = replace_sync_bn(cfg.model)
     model_cfg.backbone.init_cfg = None
     model = MODELS.build(model_cfg).eval()
