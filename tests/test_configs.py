@@ -17,7 +17,9 @@ def test_the_issue_configs_exist():
     assert {'deeplabv3plus/r101_512x512_voc.py', 'deeplabv3plus/r50_512x512_voc.py', 'deeplabv3/r101_512x512_voc.py',
             'deeplabv3plus/r101_512x1024_cityscapes.py'} <= names
     # issue 6: aligned Xception
-    assert {'deeplabv3plus/xception65_512x512_voc.py', 'deeplabv3plus/xception65_512x1024_cityscapes.py'} <= names
+    assert {'deeplabv3plus/xception65_512x512_voc.py', 'deeplabv3plus/xception65_512x1024_cityscapes.py',
+            'torchvision/deeplabv3_r50_torchvision.py', 'torchvision/deeplabv3_r101_torchvision.py',
+            'torchvision/deeplabv3_mobilenetv3_large_torchvision.py'} <= names
     # issue 5: DeepLab v1 and v2, paper forms and the CamVid family comparison on MobileNetV2
     assert {'deeplabv1/vgg16_largefov_321x321_voc.py', 'deeplabv2/vgg16_aspp-l_321x321_voc.py',
             'deeplabv2/r101_aspp-l_321x321_voc.py', 'deeplabv1/vgg16_largefov_321x321_camvid.py',

@@ -4,8 +4,7 @@ import torch
 import torchvision
 
 from segkit.models.backbones import MobileNetV3, ResNetV1b
-from segkit.models.backbones.convert_mobilenet_v3 import (convert_torchvision_mobilenet_v3,
-                                                          unused_torchvision_mobilenet_v3_keys)
+from segkit.models.backbones.convert_mobilenet_v3 import convert_torchvision_mobilenet_v3
 from segkit.registry import BACKBONES
 from tests.test_backbones import randomize_bn
 
@@ -60,9 +59,9 @@ def test_mobilenet_v3_features_match_torchvision(dilated, output_stride):
     reference = torchvision_mobilenet_v3(dilated)
     model = MobileNetV3(output_stride=output_stride, out_indices=tuple(range(17))).eval()
     state = reference.state_dict()
-    model.load_state_dict(convert_torchvision_mobilenet_v3(state), strict=True)
-    assert unused_torchvision_mobilenet_v3_keys(state) == ['classifier.0.weight', 'classifier.0.bias',
-                                                           'classifier.3.weight', 'classifier.3.bias']
+    converted, unused = convert_torchvision_mobilenet_v3(state)
+    model.load_state_dict(converted, strict=True)
+    assert unused == ['classifier.0.weight', 'classifier.0.bias', 'classifier.3.weight', 'classifier.3.bias']
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
         outs = model(x)

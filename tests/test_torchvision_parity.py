@@ -81,10 +81,11 @@ def test_head_rates_reach_real_pixels():
     reference.eval()
     head = HEADS.build(dict(type='ASPPConvHead', in_channels=16, channels=256, dilations=(1, 12, 24, 36),
                             dropout_ratio=0.0, num_classes=5, norm_cfg=dict(type='BN'))).eval()
-    state = {f'decode_head.{k[len("decode_head."):]}': v for k, v in convert_torchvision_deeplabv3(
-        {'backbone.conv1.weight': None, **{f'classifier.{k}': v for k, v in reference.state_dict().items()}}).items()
-        if k.startswith('decode_head.')}
-    head.load_state_dict({k[len('decode_head.'):]: v for k, v in state.items()}, strict=True)
+    torchvision_state = {'backbone.conv1.weight': torch.empty(0),
+                         **{f'classifier.{k}': v for k, v in reference.state_dict().items()}}
+    converted = convert_torchvision_deeplabv3(torchvision_state)
+    head.load_state_dict({k[len('decode_head.'):]: v for k, v in converted.items() if k.startswith('decode_head.')},
+                         strict=True)
     x = torch.randn(1, 16, 40, 40)
     with torch.no_grad():
         torch.testing.assert_close(head([x]), reference(x), rtol=0, atol=1e-4)

@@ -1,11 +1,12 @@
 """Aligned Xception: structure, output stride, and features identical to timm's xception41/65/71."""
+from pathlib import Path
+
 import pytest
 import torch
 
 from segkit.models.backbones import Xception
-from segkit.models.backbones.convert_xception import convert_timm_xception, unused_timm_keys
+from segkit.models.backbones.convert_xception import convert_timm_xception
 from segkit.registry import BACKBONES
-
 from tests.test_backbones import randomize_bn
 
 ALL_LEVELS = (0, 1, 2, 3, 4)
@@ -23,7 +24,7 @@ def timm_xception(depth, output_stride):
 def test_timm_weights_give_identical_features(depth, output_stride, size):
     reference = timm_xception(depth, output_stride)
     model = Xception(depth=depth, output_stride=output_stride, out_indices=ALL_LEVELS).eval()
-    model.load_state_dict(convert_timm_xception(reference.state_dict(), model.flows), strict=True)
+    model.load_state_dict(convert_timm_xception(reference.state_dict(), model.flows)[0], strict=True)
     x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(0))
     expected = []  # timm's features: the outputs of the modules its feature_info names
     modules = dict(reference.named_modules())
@@ -43,9 +44,9 @@ def test_timm_mapping_covers_every_key():
     reference = timm_xception(71, 32)
     model = Xception(depth=71)
     state = reference.state_dict()
-    converted = convert_timm_xception(state, model.flows)
+    converted, unused = convert_timm_xception(state, model.flows)
     assert set(converted) == set(model.state_dict())
-    assert unused_timm_keys(state, model.flows) == ['head.fc.weight', 'head.fc.bias']
+    assert unused == ['head.fc.weight', 'head.fc.bias']
     assert converted['entry_flow.3.convs.0.depthwise_conv.conv.weight'] is state['blocks.3.stack.conv1.conv_dw.weight']
     assert converted['middle_flow.0.convs.2.pointwise_conv.bn.bias'] is state['blocks.5.stack.conv3.bn_pw.bias']
     assert converted['exit_flow.0.shortcut.bn.running_var'].shape == (1024,)
@@ -149,7 +150,7 @@ def test_voc_config_decodes_at_stride_4():
     from mmengine.registry import MODELS
 
     from segkit.engine.config_setup import replace_sync_bn
-    cfg = Config.fromfile('configs/deeplabv3plus/xception65_512x512_voc.py')
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[1] / 'configs/deeplabv3plus/xception65_512x512_voc.py'))
     model_cfg = replace_sync_bn(cfg.model)
     model_cfg.backbone.init_cfg = None
     model = MODELS.build(model_cfg).eval()

@@ -12,9 +12,10 @@ torchvision (``torchvision.models.mobilenet_v3_large``)   segkit
 ``classifier.*``                                           not used (ImageNet classification only)
 """
 import re
-from collections import OrderedDict
 from functools import lru_cache
 from typing import Dict, List, Mapping, Optional, Tuple
+
+from .pretrained import rename_keys
 
 _KEY = re.compile(r'^features\.(\d+)\.(.+)$')
 _BLOCK_PART = re.compile(r'^block\.(\d+)\.(.+)$')
@@ -59,17 +60,7 @@ def looks_like_torchvision_mobilenet_v3(state_dict: Mapping) -> bool:
     return any(k.startswith('features.1.block.') for k in state_dict)
 
 
-def convert_torchvision_mobilenet_v3(state_dict: Mapping) -> 'OrderedDict[str, object]':
-    """Rename a torchvision ``mobilenet_v3_large`` state_dict to segkit's keys; keys without a counterpart are left
-    out (see :func:`unused_torchvision_mobilenet_v3_keys`). Tensors are shared, not copied."""
-    converted = OrderedDict()
-    for key, value in state_dict.items():
-        target = torchvision_mobilenet_v3_key(key)
-        if target is not None:
-            converted[target] = value
-    return converted
-
-
-def unused_torchvision_mobilenet_v3_keys(state_dict: Mapping) -> List[str]:
-    """The torchvision keys :func:`convert_torchvision_mobilenet_v3` drops (``classifier.*``)."""
-    return [k for k in state_dict if torchvision_mobilenet_v3_key(k) is None]
+def convert_torchvision_mobilenet_v3(state_dict: Mapping) -> Tuple[Dict[str, object], List[str]]:
+    """Rename a torchvision ``mobilenet_v3_large`` state_dict to segkit's keys: ``(converted, unused keys)``;
+    the unused ones are ``classifier.*``. Tensors are shared, not copied."""
+    return rename_keys(state_dict, torchvision_mobilenet_v3_key)

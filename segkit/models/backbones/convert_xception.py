@@ -12,8 +12,9 @@ timm (``timm/models/xception_aligned.py``)               segkit
 The pre-activation variants (``xception41p``, ``xception65p``) are a different network and are not mapped.
 """
 import re
-from collections import OrderedDict
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from .pretrained import rename_keys
 
 _STACK = {'conv_dw': 'depthwise_conv.conv', 'bn_dw': 'depthwise_conv.bn',
           'conv_pw': 'pointwise_conv.conv', 'bn_pw': 'pointwise_conv.bn'}
@@ -62,18 +63,9 @@ def looks_like_timm_xception(state_dict: Mapping) -> bool:
     return any(k.startswith('blocks.0.stack.conv1.conv_dw.') for k in state_dict)
 
 
-def convert_timm_xception(state_dict: Mapping, flows: Sequence[Tuple[str, int]]) -> 'OrderedDict[str, object]':
-    """Rename a timm aligned-Xception state_dict to segkit's keys. ``flows`` gives the blocks per flow in order,
-    e.g. ``[('entry_flow', 3), ('middle_flow', 16), ('exit_flow', 2)]`` for Xception-65 (see
-    :attr:`Xception.flows`). Keys without a counterpart are left out (:func:`unused_timm_keys`)."""
-    converted = OrderedDict()
-    for key, value in state_dict.items():
-        target = timm_xception_key(key, flows)
-        if target is not None:
-            converted[target] = value
-    return converted
-
-
-def unused_timm_keys(state_dict: Mapping, flows: Sequence[Tuple[str, int]]) -> List[str]:
-    """The timm keys :func:`convert_timm_xception` drops (``head.fc.*``; more if the depth does not match)."""
-    return [k for k in state_dict if timm_xception_key(k, flows) is None]
+def convert_timm_xception(state_dict: Mapping,
+                          flows: Sequence[Tuple[str, int]]) -> Tuple[Dict[str, object], List[str]]:
+    """Rename a timm aligned-Xception state_dict to segkit's keys: ``(converted, unused keys)``, the unused ones
+    being ``head.fc.*``. ``flows`` gives the blocks per flow in order, e.g. ``[('entry_flow', 3), ('middle_flow',
+    16), ('exit_flow', 2)]`` for Xception-65 (see :attr:`Xception.flows`)."""
+    return rename_keys(state_dict, lambda key: timm_xception_key(key, flows))

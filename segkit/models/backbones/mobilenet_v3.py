@@ -9,12 +9,11 @@ from torch import Tensor
 from segkit.models.output_stride import check_output_stride
 from segkit.registry import BACKBONES
 
-from .convert_mobilenet_v3 import (convert_torchvision_mobilenet_v3, looks_like_torchvision_mobilenet_v3,
-                                   unused_torchvision_mobilenet_v3_keys)
+from .convert_mobilenet_v3 import convert_torchvision_mobilenet_v3, looks_like_torchvision_mobilenet_v3
 from .inverted_residual import InvertedResidual
 from .mobilenet_v2 import make_divisible
 from .pretrained import PretrainedFromFile, load_backbone_weights
-from .utils import StageFreezing, check_frozen_stages, check_indices
+from .utils import StageFreezing, atrous_schedule, check_frozen_stages, check_indices
 
 #: The bneck blocks of MobileNetV3-Large, Table 1 of the paper: (kernel, expanded channels, output channels,
 #: squeeze-and-excite, activation, stride). The stem has 16 channels, the last 1x1 conv 960.
@@ -83,14 +82,10 @@ class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
         self.stem = ConvModule(in_channels, STEM_CHANNELS, 3, stride=2, padding=1, norm_cfg=norm_cfg, act_cfg=hswish)
         self.stage_names: List[str] = []
         layer_channels = [STEM_CHANNELS]
-        channels, stride, dilation = STEM_CHANNELS, 2, 1
-        for i, (kernel, expanded, out_channels, use_se, act, block_stride) in enumerate(LARGE_BLOCKS, start=1):
-            if block_stride > 1:
-                if stride * block_stride > self.output_stride:
-                    dilation *= block_stride
-                    block_stride = 1
-                else:
-                    stride *= block_stride
+        channels = STEM_CHANNELS
+        schedule = atrous_schedule([b[-1] for b in LARGE_BLOCKS], self.output_stride, input_stride=2)
+        for i, (kernel, expanded, out_channels, use_se, act, _) in enumerate(LARGE_BLOCKS, start=1):
+            block_stride, _, dilation = schedule[i - 1]  # the block whose stride goes takes the new rate
             squeeze = make_divisible(expanded // 4) if use_se else None
             block = InvertedResidual(channels, out_channels, stride=block_stride, expand_ratio=expanded / channels,
                                      dilation=dilation, norm_cfg=norm_cfg, act_cfg=dict(type=act), kernel_size=kernel,
@@ -111,7 +106,7 @@ class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
         def convert(state_dict):
             if not looks_like_torchvision_mobilenet_v3(state_dict):
                 return None
-            return convert_torchvision_mobilenet_v3(state_dict), unused_torchvision_mobilenet_v3_keys(state_dict)
+            return convert_torchvision_mobilenet_v3(state_dict)
         return load_backbone_weights(
             self, checkpoint, 'MobileNetV3', convert=convert, prefix=prefix, map_location=map_location,
             expected='The file must hold torchvision mobilenet_v3_large weights (features.N.*) or a segkit backbone '

@@ -1,5 +1,6 @@
 """Reading a backbone's weights out of a checkpoint file."""
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -48,6 +49,19 @@ def _load_safetensors(checkpoint: str) -> Dict:
         raise ImportError(f'{checkpoint}: reading .safetensors files needs the safetensors package '
                           f'(pip install safetensors), or convert the file to a .pth state_dict') from exc
     return load_file(checkpoint)
+
+
+def rename_keys(state_dict: Mapping, key_map: Callable[[str], Optional[str]]) -> Tuple[Dict, List[str]]:
+    """``(renamed, dropped)``: ``state_dict`` with each key renamed by ``key_map`` (tensors shared, not copied),
+    and the keys it maps to None (no counterpart, e.g. a classifier)."""
+    renamed, dropped = OrderedDict(), []
+    for key, value in state_dict.items():
+        target = key_map(key)
+        if target is None:
+            dropped.append(key)
+        else:
+            renamed[target] = value
+    return renamed, dropped
 
 
 #: Turns a foreign state_dict (torchvision, timm) into the backbone's keys: returns (converted, unused keys), or

@@ -10,10 +10,9 @@ from torch import Tensor, nn
 from segkit.models.output_stride import check_output_stride
 from segkit.registry import BACKBONES
 
-from .convert_xception import (convert_timm_xception, looks_like_timm_xception, timm_xception_blocks,
-                               unused_timm_keys)
+from .convert_xception import convert_timm_xception, looks_like_timm_xception, timm_xception_blocks
 from .pretrained import PretrainedFromFile, load_backbone_weights
-from .utils import StageFreezing, check_frozen_stages, check_indices
+from .utils import StageFreezing, atrous_schedule, check_frozen_stages, check_indices
 from .xception_block import XceptionBlock
 
 #: depth -> entry-flow blocks as (output channels, stride). Xception-71 splits each strided entry block of
@@ -94,25 +93,17 @@ class Xception(StageFreezing, PretrainedFromFile, BaseModule):
         #: (flow name, number of blocks) in order; the layout of timm's flat ``blocks.N``.
         self.flows: Tuple[Tuple[str, int], ...] = tuple((name, len(blocks)) for name, blocks in specs.items())
         self.stage_names = list(specs)
-        self._tapped: List[bool] = []  # per block in order: does it hold a feature level (a strided block)?
-        in_ch, stride, dilation = 64, 2, 1
+        block_strides = [stride for blocks in specs.values() for _, stride in blocks]
+        self._tapped = [s > 1 for s in block_strides]  # per block: does it hold a feature level?
+        schedule = iter(atrous_schedule(block_strides, self.output_stride, input_stride=2))
+        in_ch = 64
         for name, blocks in specs.items():
             flow = []
-            for channels, block_stride in blocks:
-                block_dilation = dilation
-                if block_stride > 1:
-                    if stride * block_stride > self.output_stride:
-                        dilation *= block_stride
-                        block_stride = 1
-                    else:
-                        stride *= block_stride
-                    self._tapped.append(True)
-                else:
-                    self._tapped.append(False)
+            for channels, _ in blocks:
+                stride, dilation, _ = next(schedule)  # the block keeps the rate it had before its stride went
                 last = name == 'exit_flow' and len(flow) == len(blocks) - 1
-                flow.append(XceptionBlock(in_ch, channels, stride=block_stride, dilation=block_dilation,
-                                          residual=not last, preactivation=not last, norm_cfg=norm_cfg,
-                                          act_cfg=act_cfg))
+                flow.append(XceptionBlock(in_ch, channels, stride=stride, dilation=dilation, residual=not last,
+                                          preactivation=not last, norm_cfg=norm_cfg, act_cfg=act_cfg))
                 in_ch = channels[-1]
             self.add_module(name, nn.Sequential(*flow))
         self.out_channels: Tuple[int, ...] = tuple(LEVEL_CHANNELS[i] for i in self.out_indices)
@@ -133,7 +124,7 @@ class Xception(StageFreezing, PretrainedFromFile, BaseModule):
                 raise ValueError(f'{checkpoint}: timm Xception weights with {blocks} blocks, but Xception(depth='
                                  f'{self.depth}) has {expected}; timm\'s xception41/65/71 have 13/21/23 blocks. Use '
                                  f'the file of xception{self.depth} or set depth to match the file.')
-            return convert_timm_xception(state_dict, self.flows), unused_timm_keys(state_dict, self.flows)
+            return convert_timm_xception(state_dict, self.flows)
         return load_backbone_weights(
             self, checkpoint, f'Xception(depth={self.depth})', convert=convert, prefix=prefix,
             map_location=map_location,
