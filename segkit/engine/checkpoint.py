@@ -6,7 +6,8 @@ mmengine's local-file loader is :func:`safe_load`, so ``--resume``, ``load_from`
 ``init_cfg=dict(type='Pretrained')`` and ``tools/test.py`` unpickle only tensors, containers and the few types
 listed in :data:`SAFE_GLOBALS`. A file that needs anything else is refused with an error that names the file and
 the type; a user who trusts the file opts in for that path alone with
-``SEGKIT_TRUSTED_CHECKPOINTS=/path/a.pth[:/path/b.pth]``. A file named by hash (``name-<sha256 prefix>.pth``) is
+``SEGKIT_TRUSTED_CHECKPOINTS=/path/a.pth[:/path/b.pth]``, which allows the types that file names (still with
+``weights_only=True``). A file named by hash (``name-<sha256 prefix>.pth``) is
 checked against that prefix first (:mod:`segkit.engine.hash_check`).
 
 Inside the same context saving goes through :class:`AtomicLocalBackend`, so an interrupted save keeps the
@@ -23,6 +24,7 @@ mmengine's Runner on segkit configs itself does the same::
 """
 import copyreg
 import glob
+import importlib
 import os
 import pickle
 from contextlib import contextmanager
@@ -79,17 +81,29 @@ def safe_load(path, map_location='cpu'):
     if not os.path.isfile(path):
         raise FileNotFoundError(f'checkpoint file not found: {path}')
     verify_hash_suffix(path)
-    if _trusted(path):
-        return torch.load(path, map_location=map_location, weights_only=False)
+    allowed = SAFE_GLOBALS + (_globals_in(path) if _trusted(path) else [])
     try:
-        with torch.serialization.safe_globals(SAFE_GLOBALS):
+        with torch.serialization.safe_globals(allowed):
             return torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
         raise UnsafeCheckpointError(
             f'{path}: refused by weights_only loading, it contains a type outside segkit\'s allowlist '
             f'({_first_line(exc)}). If you trust this file, allow it alone with '
-            f'{TRUST_ENV}={path} (it is then loaded with weights_only=False), or re-save it as a plain '
+            f'{TRUST_ENV}={path} (the types it names are then allowed for it), or re-save it as a plain '
             f'state_dict: torch.save({{"state_dict": model.state_dict()}}, path).') from exc
+
+
+def _globals_in(path) -> list:
+    """The classes and functions a trusted file's pickle names, imported, to allow them for that file alone
+    (still ``weights_only=True``: nothing outside what the file names can be called)."""
+    found = []
+    for name in torch.serialization.get_unsafe_globals_in_checkpoint(path):
+        module, _, qualname = name.rpartition('.')
+        obj = importlib.import_module(module)
+        for part in qualname.split('.'):
+            obj = getattr(obj, part)
+        found.append(obj)
+    return found
 
 
 def _first_line(exc):
