@@ -18,8 +18,9 @@ class NonFiniteLossHook(Hook):
 
     ``action='stop'``: raise :class:`NonFiniteLossError` naming the iteration and the last good checkpoint; the
     weights are untouched by the bad step. ``action='skip'``: no backward pass and no optimizer step for that
-    iteration (the learning-rate schedule moves on), a warning names the iteration, the count is logged as
-    ``train/nonfinite_loss_skipped`` and kept in checkpoints; ``max_consecutive_skips`` in a row stop the run.
+    iteration (the learning-rate schedule moves on), a warning names the iteration, the count is kept in
+    checkpoints (message hub ``nonfinite_loss_skipped``) and logged at the end; ``max_consecutive_skips`` in a row
+    stop the run.
 
     segkit's ``IterBasedTrainLoop`` registers it from ``train_cfg.nonfinite_loss``. It guards the optimizer
     wrapper's ``update_params`` (the call every ``train_step`` makes with the summed loss) from ``before_train``
@@ -50,6 +51,9 @@ class NonFiniteLossHook(Hook):
 
     def after_train(self, runner) -> None:
         vars(runner.optim_wrapper).pop('update_params', None)
+        skipped = runner.message_hub.get_info(SKIPPED_KEY, 0)
+        if skipped:
+            runner.logger.warning(f'{skipped} training steps were skipped because their loss was not finite.')
 
     @staticmethod
     def _finite_on_all_ranks(loss: torch.Tensor) -> bool:
@@ -74,7 +78,6 @@ class NonFiniteLossHook(Hook):
         wrapper._inner_count += 1  # the step counts as taken, as mmengine's gradient accumulation expects
         skipped = runner.message_hub.get_info(SKIPPED_KEY, 0) + 1
         runner.message_hub.update_info(SKIPPED_KEY, skipped)
-        runner.message_hub.update_scalar(f'train/{SKIPPED_KEY}', skipped)
         runner.logger.warning(f'iteration {iteration}: the loss is {value}; step skipped '
                               f'({skipped} skipped so far).')
         self.consecutive += 1
