@@ -100,7 +100,7 @@ def check_cfg_options(cfg, options: Mapping) -> None:
     """Raise if a ``--cfg-options`` key indexes past a list or names a missing section close to an existing one
     (a new key or a new section with no look-alike is allowed: that is how options add settings)."""
     for option in options:
-        node, walked = cfg, []
+        node, walked = getattr(cfg, '_cfg_dict', cfg), []  # an mmengine Config holds its ConfigDict
         for part in option.split('.')[:-1]:
             walked.append(part)
             if isinstance(node, (list, tuple)):
