@@ -36,8 +36,11 @@ from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
+from segkit.config_errors import UnexpectedArgumentError, unexpected_argument
+
 __all__ = [
-    'SegkitRegistry', 'UnknownTypeError', 'BACKBONES', 'NECKS', 'HEADS', 'LOSSES', 'DATA_PREPROCESSORS',
+    'SegkitRegistry', 'UnknownTypeError', 'UnexpectedArgumentError', 'BACKBONES', 'NECKS', 'HEADS', 'LOSSES',
+    'DATA_PREPROCESSORS',
     'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR', 'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATA_SAMPLERS',
     'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS', 'POSTPROCESSORS'
@@ -52,7 +55,9 @@ class UnknownTypeError(KeyError):
 
 
 class SegkitRegistry(Registry):
-    """A Registry whose failed lookups say which registry was searched and which names come closest."""
+    """A Registry whose failed lookups say which registry was searched and which names come closest, and whose
+    builds name the type, the unknown key, the accepted arguments and the closest one when a config passes a
+    keyword the class does not take (instead of Python's TypeError from deep inside the build)."""
 
     variable = 'REGISTRY'  # the name users import, set below for each registry
 
@@ -61,6 +66,17 @@ class SegkitRegistry(Registry):
         if obj is None and isinstance(key, str):
             raise UnknownTypeError(self._unknown_message(key))
         return obj
+
+    def build(self, cfg, *args, **kwargs):
+        try:
+            return super().build(cfg, *args, **kwargs)
+        except UnexpectedArgumentError:
+            raise
+        except TypeError as exc:
+            clear = unexpected_argument(exc, cfg)
+            if clear is None:
+                raise
+            raise clear from exc
 
     def __contains__(self, key):
         try:

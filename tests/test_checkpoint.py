@@ -7,7 +7,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from segkit.engine.checkpoint import TRUST_ENV, UnsafeCheckpointError, safe_load
+from segkit.engine.checkpoint import TRUST_ENV, UnsafeCheckpointError, safe_checkpoint_io, safe_load
 
 
 class Payload:
@@ -25,8 +25,9 @@ def test_runner_style_checkpoint_loads_weights_only(tmp_path):
                 message_hub=dict(log_scalars={'train/loss': buf}, runtime_info={'iter': 4, 'arr': np.arange(3)}),
                 optimizer={'state': {}, 'param_groups': [{'lr': 0.1}]})
     path = tmp_path / 'iter_4.pth'
-    torch.save(ckpt, path)
-    loaded = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')  # what mmengine's Runner calls
+    with safe_checkpoint_io():  # as in tools/train.py: HistoryBuffer pickled through its constructor
+        torch.save(ckpt, path)
+        loaded = CheckpointLoader.load_checkpoint(str(path), map_location='cpu')  # what mmengine's Runner calls
     assert torch.equal(loaded['state_dict']['w'], torch.ones(2))
     assert loaded['message_hub']['log_scalars']['train/loss'].current() == 0.5
 
@@ -55,7 +56,8 @@ def test_missing_file_names_the_path(tmp_path):
 
 def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
     from mmengine.fileio import get_file_backend
-    backend = get_file_backend(str(tmp_path / 'x.pth'))
+    with safe_checkpoint_io():
+        backend = get_file_backend(str(tmp_path / 'x.pth'))
     target = tmp_path / 'ckpt.pth'
     backend.put(b'good', str(target))
 

@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from mmengine.config import ConfigDict, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-import segkit  # noqa: E402,F401  (safe checkpoint loading)
+from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
 from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
                                         prepare_for_launcher)
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
@@ -75,8 +75,8 @@ def main(argv=None):
     args = parse_args(argv)
     check_dependencies()
     init_cpu_distributed(args.launcher)
-    runner = Runner.from_cfg(build_config(args))
-    return runner.test()
+    with safe_checkpoint_io():
+        return Runner.from_cfg(build_config(args)).test()
 
 
 if __name__ == '__main__':

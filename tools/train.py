@@ -8,11 +8,14 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-import segkit  # noqa: E402,F401  (safe checkpoint loading, atomic saving)
+from segkit.config_errors import explain_config_errors  # noqa: E402
+from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
 from segkit.engine.config_setup import (check_pretrained_reachable, default_work_dir,  # noqa: E402
                                         init_cpu_distributed, load_config, prepare_for_launcher)
 from segkit.engine.auto_scale_lr import enable_auto_scale_lr  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
+from segkit.engine.precision import resolve_precision, run_device  # noqa: E402
+from segkit.engine.rank_failure import rank_lost_error  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -36,15 +39,7 @@ def build_config(args):
     cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     prepare_for_launcher(cfg, args.launcher)
-    if args.amp:
-        import torch
-        wrapper = cfg.optim_wrapper
-        if torch.cuda.is_available():
-            wrapper.type = 'AmpOptimWrapper'
-            wrapper.setdefault('loss_scale', 'dynamic')
-        else:
-            wrapper.type = 'AutocastOptimWrapper'
-            wrapper.setdefault('dtype', 'bfloat16')
+    cfg.optim_wrapper = resolve_precision(cfg.optim_wrapper, args.amp, run_device())
     if args.auto_scale_lr:
         enable_auto_scale_lr(cfg)
     if args.resume == 'auto':
@@ -57,11 +52,18 @@ def build_config(args):
 def main(argv=None):
     args = parse_args(argv)
     check_dependencies()
-    init_cpu_distributed(args.launcher)
     cfg = build_config(args)
+    init_cpu_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout'))
     check_pretrained_reachable(cfg)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
+    with safe_checkpoint_io(), explain_config_errors(cfg):
+        runner = Runner.from_cfg(cfg)
+        try:
+            runner.train()
+        except RuntimeError as exc:
+            lost = rank_lost_error(exc, runner)
+            if lost is None:
+                raise
+            raise lost from exc
 
 
 if __name__ == '__main__':

@@ -19,7 +19,7 @@ from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
-import segkit  # noqa: F401  (safe checkpoint loading)
+from segkit.engine.checkpoint import safe_checkpoint_io
 from segkit.engine.config_setup import replace_sync_bn
 from segkit.registry import SEGMENTORS
 from segkit.structures import SegDataSample
@@ -43,7 +43,8 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     model.cfg = cfg
     meta = {}
     if checkpoint is not None:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        with safe_checkpoint_io():
+            ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
         meta = ckpt.get('meta', {}) or {}
     dataset_meta = meta.get('dataset_meta') or _dataset_meta_from_config(cfg)
     if dataset_meta is None and 'CLASSES' in meta:  # MMSegmentation 0.x checkpoints

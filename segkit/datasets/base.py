@@ -150,7 +150,8 @@ class SegDataset(BaseDataset):
         with open(self.ann_file, encoding='utf-8') as f:
             names = [self.name_from_ann_line(line.strip()) for line in f if line.strip()]
         if not names:
-            raise ValueError(f'{type(self).__name__}: ann_file {self.ann_file} lists no names.')
+            raise ValueError(f'{type(self).__name__}: ann_file {self.ann_file} lists no names; give one image name '
+                             "(relative, without suffix) per line, or ann_file='' to list the image folder.")
         absent = [n for n in names if not osp.isfile(osp.join(img_dir, n + self.img_suffix))]
         if absent:
             raise FileNotFoundError(

@@ -1,3 +1,3 @@
-from . import checkpoint, optim_wrapper
+from . import checkpoint, loops, optim_wrapper
 
-__all__ = ['checkpoint', 'optim_wrapper']
+__all__ = ['checkpoint', 'loops', 'optim_wrapper']

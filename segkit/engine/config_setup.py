@@ -5,6 +5,8 @@ from typing import Optional
 import torch
 from mmengine.config import Config, ConfigDict
 
+from segkit.config_errors import check_cfg_options
+
 
 def replace_sync_bn(node):
     """SyncBN -> BN everywhere in a (model) config; used where training is not distributed."""
@@ -25,6 +27,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
                                 f'configs/deeplabv3plus/r50_512x512_voc.py)')
     cfg = Config.fromfile(path)
     if cfg_options:
+        check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
     cfg.setdefault('default_scope', 'segkit')
     return cfg
@@ -47,7 +50,7 @@ def prepare_for_launcher(cfg: Config, launcher: str) -> Config:
         dist_cfg['backend'] = 'gloo'
         if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
             cfg.model_wrapper_cfg = ConfigDict(type='MMDistributedDataParallel', device_ids=None,
-                                              broadcast_buffers=True)
+                                               broadcast_buffers=True)
     return cfg
 
 
@@ -55,15 +58,20 @@ def default_work_dir(config_path: str) -> str:
     return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
 
 
-def init_cpu_distributed(launcher: str) -> None:
+def init_cpu_distributed(launcher: str, timeout_s: Optional[float] = None) -> None:
     """Start the gloo process group for torchrun on machines without CUDA.
 
     mmengine's ``init_dist`` always calls ``torch.cuda.set_device``; the Runner skips it when a process group
     already exists, so CPU-only distributed runs (and the tests' 2-process check) go through here.
+    ``timeout_s`` (``env_cfg.dist_cfg.timeout``, as mmengine reads it) bounds how long a collective waits for a
+    rank that stopped answering; a rank that died is noticed at once (its connections close).
     """
+    import datetime
+
     import torch.distributed as dist
     if launcher == 'pytorch' and not torch.cuda.is_available() and not dist.is_initialized():
-        dist.init_process_group(backend='gloo')
+        kwargs = {} if timeout_s is None else dict(timeout=datetime.timedelta(seconds=timeout_s))
+        dist.init_process_group(backend='gloo', **kwargs)
 
 
 def check_pretrained_reachable(cfg: Config) -> None:

@@ -15,6 +15,9 @@ class DataFileError(OSError):
     """An image or mask file that exists but cannot be decoded."""
 
 
+_REPLACE_IT = 'The file may be empty, truncated or not an image; replace it or drop it from the dataset.'
+
+
 @TRANSFORMS.register_module()
 class LoadImageFromFile(MMCVLoadImageFromFile):
     """mmcv's ``LoadImageFromFile`` (same arguments, same output) with errors that name the file.
@@ -92,9 +95,10 @@ class LoadAnnotations(BaseTransform):
         try:
             mask = mmcv.imfrombytes(data, flag='unchanged', backend=self.imdecode_backend)
         except Exception as err:
-            raise DataFileError(f'cannot decode mask {path}: {type(err).__name__}: {err}') from err
+            raise DataFileError(f'cannot decode mask {path} ({len(data)} bytes): {type(err).__name__}: {err}. '
+                                f'{_REPLACE_IT}') from err
         if mask is None:
-            raise DataFileError(f'cannot decode mask {path}: the file may be truncated or not an image.')
+            raise DataFileError(f'cannot decode mask {path} ({len(data)} bytes). {_REPLACE_IT}')
         if mask.ndim == 3:
             raise DataFileError(f'mask {path} has {mask.shape[2]} channels; masks must be single-channel images '
                                 'of class indices (a colour-coded mask must first be converted with its palette).')
