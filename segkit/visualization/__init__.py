@@ -1,5 +1,8 @@
-"""Drawing helpers: class palettes and label-map overlays."""
+"""Drawing helpers: class palettes, label-map overlays, legends and palette PNGs."""
+from .label_png import read_label_png, write_label_png
+from .legend import add_legend, add_titles, legend_entries
 from .overlay import draw_overlay, draw_side_by_side
 from .palette import generate_palette, get_palette
 
-__all__ = ['draw_overlay', 'draw_side_by_side', 'generate_palette', 'get_palette']
+__all__ = ['add_legend', 'add_titles', 'draw_overlay', 'draw_side_by_side', 'generate_palette', 'get_palette',
+           'legend_entries', 'read_label_png', 'write_label_png']
