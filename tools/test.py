@@ -1,4 +1,8 @@
-"""Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--cfg-options k=v]."""
+"""Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--cfg-options k=v].
+
+CHECKPOINT may also be an exported model (.onnx, OpenVINO .xml, .torchscript from tools/deployment/export.py): it
+is run with its own runtime and scored with the same metrics.
+"""
 import argparse
 import os
 import sys
@@ -11,13 +15,15 @@ from mmengine.runner import Runner  # noqa: E402
 import segkit  # noqa: E402,F401  (safe checkpoint loading)
 from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
                                         prepare_for_launcher)
+from segkit.deployment import use_exported_model  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Evaluate a segkit checkpoint on the config\'s test set')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation)')
+    parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation), or an exported model '
+                        '(.onnx, .xml, .torchscript) to evaluate with its runtime')
     parser.add_argument('--work-dir', help='where the evaluation log goes')
     parser.add_argument('--show-dir', help='write image | ground truth | prediction colour overlays here')
     parser.add_argument('--out', help='write the predicted label maps (PNG, one per image) here')
@@ -36,6 +42,8 @@ def build_config(args):
     cfg.resume = False
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    if use_exported_model(cfg, args.checkpoint) and args.tta:
+        raise ValueError('--tta is not supported for exported models; export runs one view per image')
     if args.tta:
         if 'tta_pipeline' not in cfg:
             raise KeyError(f'{args.config} has no tta_pipeline for --tta (see configs/_base_/datasets/*.py)')
