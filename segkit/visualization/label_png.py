@@ -13,7 +13,9 @@ def write_label_png(path: Union[str, Path], label_map, palette: Sequence[Sequenc
     (RGB, from :func:`segkit.visualization.get_palette`); ids without a colour show black."""
     if hasattr(label_map, 'detach'):
         label_map = label_map.detach().cpu().numpy()
-    labels = np.asarray(label_map).squeeze()
+    labels = np.asarray(label_map)
+    if labels.ndim == 3 and labels.shape[0] == 1:
+        labels = labels[0]
     if labels.ndim != 2:
         raise ValueError(f'{path}: label map must be HxW, got shape {labels.shape}')
     if labels.size and (labels.min() < 0 or labels.max() > 255):
