@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a source checkout
 
@@ -54,6 +55,11 @@ class RateColumn(ProgressColumn):
         return Text('' if task.speed is None else f'{task.speed:.2f} images/s')
 
 
+def say(console: Console, text: str, style: Optional[str] = None) -> None:
+    """One unwrapped line without rich markup: file names stay whole and copyable, brackets stay brackets."""
+    console.print(text, style=style, soft_wrap=True, markup=False, highlight=False)
+
+
 def find_images(folder: Path):
     return sorted(p for p in folder.rglob('*') if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
@@ -79,7 +85,7 @@ def segment_images(model, paths, root: Path, out: Path, args, console: Console) 
             for path, image in chunk:
                 if image is None:
                     unreadable.append(path)
-                    progress.console.print(f'[yellow]skipped (cannot read the image): {path}')
+                    say(progress.console, f'skipped (cannot read the image): {path}', style='yellow')
             readable = [(p, img) for p, img in chunk if img is not None]
             if readable:
                 results = inference_model(model, [img for _, img in readable], batch_size=args.batch_size)
@@ -144,7 +150,7 @@ def main(argv=None) -> dict:
     model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options, tta=args.tta)
     if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
         stats = segment_video(model, source, out, args, console)
-        console.print(f"{stats['frames']} frames at {stats['frames'] / max(stats['seconds'], 1e-9):.2f} FPS "
+        say(console, f"{stats['frames']} frames at {stats['frames'] / max(stats['seconds'], 1e-9):.2f} FPS "
                       f"(source {stats['fps']:.2f} FPS) -> {stats['out_file']}")
         return stats
     if source.is_dir():
@@ -155,10 +161,10 @@ def main(argv=None) -> dict:
         paths, root = [source], source
     stats = segment_images(model, paths, root, out, args, console)
     rate = stats['done'] / max(stats['seconds'], 1e-9)
-    console.print(f"{stats['done']} images segmented in {stats['seconds']:.1f} s ({rate:.2f} images/s), "
+    say(console, f"{stats['done']} images segmented in {stats['seconds']:.1f} s ({rate:.2f} images/s), "
                   f"{len(stats['unreadable'])} unreadable skipped -> {out / 'overlay'}, {out / 'label'}")
     for path in stats['unreadable']:
-        console.print(f'  unreadable: {path}')
+        say(console, f'  unreadable: {path}')
     return stats
 
 

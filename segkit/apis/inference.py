@@ -9,7 +9,7 @@
 """
 import copy
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import mmcv
 import numpy as np
@@ -96,7 +96,8 @@ def inference_model(model: torch.nn.Module, images: Union[ImageType, Sequence[Im
 
     Args:
         model: from :func:`init_model` (a :class:`SegTTAModel` there runs multi-scale + flip inference).
-        images: a path, an HxWx3 uint8 array, or a list of these (run in batches of ``batch_size``).
+        images: a path, an HxWx3 uint8 array, or a list of these (images of the same size run in batches of up to
+            ``batch_size``; results come back in the input order).
         channel_order: the order of the channels of *arrays*: ``'bgr'`` (what ``cv2.imread`` / ``mmcv.imread``
             return, the default) or ``'rgb'`` (PIL, imageio, matplotlib). Files are always read correctly.
 
@@ -116,25 +117,34 @@ def inference_model(model: torch.nn.Module, images: Union[ImageType, Sequence[Im
     meta = getattr(model, 'dataset_meta', None) or {}
     classes = meta.get('classes')
     palette = get_palette(palette=meta.get('palette'), classes=classes, num_classes=model.num_classes)
-    results = []
-    for start in range(0, len(batch), batch_size):
-        packed, extra_meta = [], []
-        for img in batch[start:start + batch_size]:
-            if isinstance(img, np.ndarray):
-                bgr = _as_bgr(img, channel_order)
-                packed.append(array_pipeline(dict(img=bgr, img_path=None, img_shape=bgr.shape[:2],
-                                                  ori_shape=bgr.shape[:2])))
-                extra_meta.append(dict(img=img, channel_order=channel_order))
-            else:
-                if not Path(img).is_file():
-                    raise FileNotFoundError(f'image not found: {img}')
-                packed.append(pipeline(dict(img_path=str(img))))
-                extra_meta.append({})
-        for sample, extra in zip(model.test_step(pseudo_collate(packed)), extra_meta):
+    results: List[Optional[SegmentationResult]] = [None] * len(batch)
+    pending: Dict[tuple, list] = {}  # input shape -> [(index, packed, extra metainfo)]
+
+    def run(group: list) -> None:
+        for (index, _, extra), sample in zip(group, model.test_step(pseudo_collate([p for _, p, _ in group]))):
             result = SegmentationResult(metainfo=dict(sample.metainfo, classes=classes, palette=palette, **extra))
             result.seg_logits = sample.seg_logits
             result.pred_sem_seg = sample.pred_sem_seg
-            results.append(result)
+            results[index] = result
+
+    for index, img in enumerate(batch):
+        if isinstance(img, np.ndarray):
+            bgr = _as_bgr(img, channel_order)
+            packed = array_pipeline(dict(img=bgr, img_path=None, img_shape=bgr.shape[:2], ori_shape=bgr.shape[:2]))
+            extra = dict(img=img, channel_order=channel_order)
+        else:
+            if not Path(img).is_file():
+                raise FileNotFoundError(f'image not found: {img}')
+            packed, extra = pipeline(dict(img_path=str(img))), {}
+        # Only images of one size share a batch: padding a smaller one would change its result (the ASPP's
+        # image-level pooling would average the padding in), so a batch gives what single images give.
+        views = packed['inputs'] if isinstance(packed['inputs'], list) else [packed['inputs']]
+        group = pending.setdefault(tuple(tuple(v.shape) for v in views), [])
+        group.append((index, packed, extra))
+        if len(group) == batch_size:
+            run(pending.pop(tuple(tuple(v.shape) for v in views)))
+    for group in pending.values():
+        run(group)
     return results[0] if single else results
 
 
