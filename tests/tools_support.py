@@ -48,6 +48,7 @@ def real_image(tmp_path: Path) -> Path:
 
 
 def write_tiny_config(tmp_path: Path, extra: str = '') -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / 'tiny_shapes.py'
     path.write_text(TINY_CONFIG.format(base=str(REPO / 'configs/deeplabv3plus/r18_96x96_shapes.py'),
                                        data=str(tmp_path / 'shapes')) + textwrap.dedent(extra))

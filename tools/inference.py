@@ -150,8 +150,9 @@ def main(argv=None) -> dict:
     model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options, tta=args.tta)
     if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
         stats = segment_video(model, source, out, args, console)
-        say(console, f"{stats['frames']} frames at {stats['frames'] / max(stats['seconds'], 1e-9):.2f} FPS "
-                      f"(source {stats['fps']:.2f} FPS) -> {stats['out_file']}")
+        fps = stats['frames'] / max(stats['seconds'], 1e-9)
+        say(console, f"{stats['frames']} frames at {fps:.2f} FPS (source {stats['fps']:.2f} FPS) "
+            f"-> {stats['out_file']}")
         return stats
     if source.is_dir():
         paths, root = find_images(source), source
@@ -162,7 +163,7 @@ def main(argv=None) -> dict:
     stats = segment_images(model, paths, root, out, args, console)
     rate = stats['done'] / max(stats['seconds'], 1e-9)
     say(console, f"{stats['done']} images segmented in {stats['seconds']:.1f} s ({rate:.2f} images/s), "
-                  f"{len(stats['unreadable'])} unreadable skipped -> {out / 'overlay'}, {out / 'label'}")
+        f"{len(stats['unreadable'])} unreadable skipped -> {out / 'overlay'}, {out / 'label'}")
     for path in stats['unreadable']:
         say(console, f'  unreadable: {path}')
     return stats
