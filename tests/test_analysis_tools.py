@@ -22,7 +22,7 @@ import train as train_tool  # noqa: E402
 
 HAVE_TENSORBOARD = importlib.util.find_spec('tensorboard') is not None
 needs_matplotlib = pytest.mark.skipif(importlib.util.find_spec('matplotlib') is None,
-                                      reason="matplotlib is not installed (pip install -e '.[plots]')")
+                                      reason="matplotlib is not installed (pip install -e '.[optional]')")
 TENSORBOARD = '''
 visualizer = dict(vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])
 '''

@@ -61,6 +61,9 @@ def export_onnx(deployable: torch.nn.Module, example: torch.Tensor, out_file: Pa
         raise ValueError(f"onnx_exporter must be 'dynamo' or 'torchscript', got {exporter!r}")
     names = dict(input_names=['image'], output_names=['logits'], opset_version=ONNX_OPSET)
     if exporter == 'dynamo':
+        if not hasattr(getattr(torch.export, 'Dim', None), 'DYNAMIC'):
+            raise RuntimeError(f'torch {torch.__version__} predates the torch.export-based ONNX exporter used here '
+                               "(torch >= 2.6); use --onnx-exporter torchscript")
         dims = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
         torch.onnx.export(deployable, (example,), str(out_file), dynamo=True, external_data=False, verbose=False,
                           dynamic_shapes={'image': dims} if dynamic else None, **names)

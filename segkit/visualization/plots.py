@@ -8,7 +8,7 @@ def pyplot():
     try:
         import matplotlib
     except ImportError as exc:
-        raise ImportError("plots need matplotlib: pip install -e '.[plots]' (or pip install matplotlib)") from exc
+        raise ImportError("plots need matplotlib: pip install -e '.[optional]' (or pip install matplotlib)") from exc
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     return plt

@@ -4,7 +4,7 @@
 
 Reads the last per-class table that IoUMetric printed into the run's log (``WORK_DIR/<timestamp>/<timestamp>.log``,
 the newest one) and draws one bar per class, sorted as in the table, with the mean as a dashed line. Classes
-absent from the test set (``nan``) are marked ``n/a``. Needs matplotlib (``pip install -e '.[plots]'``).
+absent from the test set (``nan``) are marked ``n/a``. Needs matplotlib (``pip install -e '.[optional]'``).
 """
 import argparse
 import math

@@ -3,7 +3,7 @@
     python tools/analysis_tools/plot_curves.py WORK_DIR [--out curves.png] [--keys loss decode.loss_ce ...]
 
 Reads every ``WORK_DIR/<timestamp>/vis_data/scalars.json`` that mmengine's logger wrote (a resumed run has
-several; later runs win where iterations repeat). Needs matplotlib (``pip install -e '.[plots]'``).
+several; later runs win where iterations repeat). Needs matplotlib (``pip install -e '.[optional]'``).
 """
 import argparse
 import json
