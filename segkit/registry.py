@@ -127,7 +127,7 @@ DATA_PREPROCESSORS = _own('data_preprocessor', ['segkit.models.data_preprocessor
 POSTPROCESSORS = _own('postprocessor', ['segkit.models.postprocessors'])  # test_cfg.crf: refine the probabilities
 
 # Kinds built by mmengine's Runner (found through default_scope='segkit').
-SEGMENTORS = _child('segmentor', MMENGINE_MODELS, ['segkit.models.segmentors'])
+SEGMENTORS = _child('segmentor', MMENGINE_MODELS, ['segkit.models.segmentors', 'segkit.deployment'])
 DATASETS = _child('dataset', MMENGINE_DATASETS, ['segkit.datasets'])
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, ['segkit.datasets.transforms'])
 METRICS = _child('metric', MMENGINE_METRICS, ['segkit.evaluation'])

@@ -83,7 +83,7 @@ def fake_runner(palette=PALETTE):
 
 def test_hook_writes_one_file_per_sample(tmp_path):
     out_dir = tmp_path / 'show'
-    hook = HOOKS.build(dict(type='SegVisualizationHook', draw=True, out_dir=str(out_dir), alpha=1.0))
+    hook = HOOKS.build(dict(type='SegVisualizationHook', draw=True, out_dir=str(out_dir), alpha=1.0, legend=False))
     hook.after_test_iter(fake_runner(), 0, data_batch=None, outputs=make_outputs(tmp_path))
     assert sorted(p.name for p in out_dir.iterdir()) == ['a.png', 'b.png']
     with_gt = cv2.imread(str(out_dir / 'a.png'))

@@ -1,5 +1,9 @@
 """Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--output-stride N]
-[--confusion-matrix DIR] [--tta] [--cfg-options k=v]."""
+[--confusion-matrix DIR] [--tta] [--crf] [--cfg-options k=v].
+
+CHECKPOINT may also be an exported model (.onnx, OpenVINO .xml, .torchscript from tools/deployment/export.py): it
+is run with its own runtime and scored with the same metrics.
+"""
 import argparse
 import os
 import sys
@@ -12,6 +16,7 @@ from mmengine.runner import Runner  # noqa: E402
 from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
 from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
                                         prepare_for_launcher)
+from segkit.deployment import use_exported_model  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 from segkit.evaluation.prediction_writer import OUTPUT_FORMATS  # noqa: E402
 from segkit.evaluation.test_outputs import add_test_outputs  # noqa: E402
@@ -20,7 +25,8 @@ from segkit.evaluation.test_outputs import add_test_outputs  # noqa: E402
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Evaluate a segkit checkpoint on the config\'s test set')
     parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation)')
+    parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation), or an exported model '
+                        '(.onnx, .xml, .torchscript) to evaluate with its runtime')
     parser.add_argument('--work-dir', help='where the evaluation log goes')
     parser.add_argument('--show-dir', help='write image | ground truth | prediction colour overlays here')
     parser.add_argument('--out', help="write the predicted label maps here, a PNG per image in the dataset's "
@@ -51,6 +57,8 @@ def build_config(args):
     cfg.resume = False
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    if use_exported_model(cfg, args.checkpoint) and args.tta:
+        raise ValueError('--tta is not supported for exported models; export runs one view per image')
     if args.crf:  # before --tta wraps the model; SegTTAModel then runs it once on the merged probabilities
         test_cfg = cfg.model.setdefault('test_cfg', ConfigDict(mode='whole'))
         crf = ConfigDict(type='DenseCRF')

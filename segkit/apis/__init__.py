@@ -1,3 +1,4 @@
 from .inference import inference_model, init_model, show_result
+from .result import SegmentationResult
 
-__all__ = ['init_model', 'inference_model', 'show_result']
+__all__ = ['SegmentationResult', 'init_model', 'inference_model', 'show_result']

@@ -9,13 +9,14 @@
 """
 import copy
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import Dict, List, Optional, Sequence, Union
 
 import mmcv
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose
+from mmengine.dataset import Compose, pseudo_collate
+from mmengine.model import BaseTTAModel
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
@@ -23,14 +24,19 @@ from segkit.engine.checkpoint import safe_checkpoint_io
 from segkit.engine.config_setup import replace_sync_bn
 from segkit.registry import SEGMENTORS
 from segkit.structures import SegDataSample
-from segkit.visualization import draw_overlay, get_palette
+from segkit.visualization import add_legend, draw_overlay, get_palette, legend_entries
+from .result import SegmentationResult
 
 ImageType = Union[str, Path, np.ndarray]
 
 
 def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None, device: str = 'cpu',
-               cfg_options: Optional[dict] = None) -> torch.nn.Module:
-    """Build the config's model (plain BN), load ``checkpoint`` (segkit or MMSegmentation, weights_only), eval."""
+               cfg_options: Optional[dict] = None, tta: bool = False) -> torch.nn.Module:
+    """Build the config's model (plain BN), load ``checkpoint`` (segkit or MMSegmentation, weights_only), eval.
+
+    ``tta=True`` wraps it in :class:`SegTTAModel`: ``inference_model`` then runs the config's ``tta_pipeline``
+    (multi-scale + flip) and averages the class probabilities of the views.
+    """
     cfg = Config.fromfile(str(config)) if not isinstance(config, Config) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
@@ -50,6 +56,12 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     if dataset_meta is None and 'CLASSES' in meta:  # MMSegmentation 0.x checkpoints
         dataset_meta = dict(classes=meta['CLASSES'], palette=meta.get('PALETTE'))
     model.dataset_meta = dataset_meta or {}
+    if tta:
+        if 'tta_pipeline' not in cfg:
+            raise KeyError(f'{config} has no tta_pipeline for tta=True (see configs/_base_/datasets/*.py)')
+        tta_model = SEGMENTORS.build(dict(type='SegTTAModel', module=model))
+        tta_model.cfg, tta_model.dataset_meta, tta_model.num_classes = cfg, model.dataset_meta, model.num_classes
+        model = tta_model
     return model.to(device).eval()
 
 
@@ -63,33 +75,87 @@ def _dataset_meta_from_config(cfg: Config) -> Optional[dict]:
     return dict(meta) if meta else None
 
 
-def _test_pipeline(cfg: Config) -> Compose:
-    steps = copy.deepcopy(cfg.test_dataloader.dataset.pipeline)
+def _test_pipeline(cfg: Config, tta: bool = False) -> Compose:
+    """The config's test (or TTA) pipeline without label loading: inference has no ground truth."""
+    if tta and 'tta_pipeline' not in cfg:
+        raise KeyError('the config has no tta_pipeline for test-time augmentation (see configs/_base_/datasets)')
+    steps = copy.deepcopy(cfg.tta_pipeline if tta else cfg.test_dataloader.dataset.pipeline)
     steps = [s for s in steps if s['type'] != 'LoadAnnotations']
+    for step in steps:
+        if step['type'] == 'TestTimeAug':
+            step['transforms'] = [[t for t in group if t['type'] != 'LoadAnnotations'] for group in step['transforms']]
+            step['transforms'] = [group for group in step['transforms'] if group]
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'segkit')):
         return Compose(steps)
 
 
 @torch.no_grad()
-def inference_model(model: torch.nn.Module, images: Union[ImageType, Sequence[ImageType]]
-                    ) -> Union[SegDataSample, List[SegDataSample]]:
-    """Segment one image (path or HxWx3 BGR array) or a list; returns :class:`SegDataSample` (s) with
-    ``pred_sem_seg`` (the label map) and ``seg_logits`` at each image's original size."""
+def inference_model(model: torch.nn.Module, images: Union[ImageType, Sequence[ImageType]], *,
+                    channel_order: str = 'bgr', batch_size: int = 8
+                    ) -> Union[SegmentationResult, List[SegmentationResult]]:
+    """Segment one image or a list of them.
+
+    Args:
+        model: from :func:`init_model` (a :class:`SegTTAModel` there runs multi-scale + flip inference).
+        images: a path, an HxWx3 uint8 array, or a list of these (images of the same size run in batches of up to
+            ``batch_size``; results come back in the input order).
+        channel_order: the order of the channels of *arrays*: ``'bgr'`` (what ``cv2.imread`` / ``mmcv.imread``
+            return, the default) or ``'rgb'`` (PIL, imageio, matplotlib). Files are always read correctly.
+
+    Returns:
+        :class:`SegmentationResult` (s): ``pred_sem_seg`` and ``seg_logits`` at each image's original size,
+        ``probabilities``, ``label_map``, ``save_label_map()``, ``save_overlay()``.
+    """
+    if channel_order not in ('bgr', 'rgb'):
+        raise ValueError(f"channel_order must be 'bgr' or 'rgb', got {channel_order!r}")
+    if batch_size < 1:
+        raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     single = isinstance(images, (str, Path, np.ndarray))
     batch = [images] if single else list(images)
-    pipeline = _test_pipeline(model.cfg)
+    pipeline = _test_pipeline(model.cfg, tta=isinstance(model, BaseTTAModel))
     # arrays are already loaded: they skip the pipeline's LoadImageFromFile step
     array_pipeline = Compose(pipeline.transforms[1:]) if _starts_with_loading(pipeline) else pipeline
-    data = dict(inputs=[], data_samples=[])
-    for img in batch:
+    meta = getattr(model, 'dataset_meta', None) or {}
+    classes = meta.get('classes')
+    palette = get_palette(palette=meta.get('palette'), classes=classes, num_classes=model.num_classes)
+    results: List[Optional[SegmentationResult]] = [None] * len(batch)
+    pending: Dict[tuple, list] = {}  # input shape -> [(index, packed, extra metainfo)]
+
+    def run(group: list) -> None:
+        for (index, _, extra), sample in zip(group, model.test_step(pseudo_collate([p for _, p, _ in group]))):
+            result = SegmentationResult(metainfo=dict(sample.metainfo, classes=classes, palette=palette, **extra))
+            result.seg_logits = sample.seg_logits
+            result.pred_sem_seg = sample.pred_sem_seg
+            results[index] = result
+
+    for index, img in enumerate(batch):
         if isinstance(img, np.ndarray):
-            packed = array_pipeline(dict(img=img, img_path=None, img_shape=img.shape[:2], ori_shape=img.shape[:2]))
+            bgr = _as_bgr(img, channel_order)
+            packed = array_pipeline(dict(img=bgr, img_path=None, img_shape=bgr.shape[:2], ori_shape=bgr.shape[:2]))
+            extra = dict(img=img, channel_order=channel_order)
         else:
-            packed = pipeline(dict(img_path=str(img)))
-        data['inputs'].append(packed['inputs'])
-        data['data_samples'].append(packed['data_samples'])
-    results = model.test_step(data)
+            if not Path(img).is_file():
+                raise FileNotFoundError(f'image not found: {img}')
+            packed, extra = pipeline(dict(img_path=str(img))), {}
+        # Only images of one size share a batch: padding a smaller one would change its result (the ASPP's
+        # image-level pooling would average the padding in), so a batch gives what single images give.
+        views = packed['inputs'] if isinstance(packed['inputs'], list) else [packed['inputs']]
+        group = pending.setdefault(tuple(tuple(v.shape) for v in views), [])
+        group.append((index, packed, extra))
+        if len(group) == batch_size:
+            run(pending.pop(tuple(tuple(v.shape) for v in views)))
+    for group in pending.values():
+        run(group)
     return results[0] if single else results
+
+
+def _as_bgr(img: np.ndarray, channel_order: str) -> np.ndarray:
+    if img.ndim == 2:
+        return np.ascontiguousarray(np.repeat(img[..., None], 3, axis=2))
+    if img.ndim != 3 or img.shape[2] not in (3, 4):
+        raise ValueError(f'image arrays must be HxW, HxWx3 or HxWx4, got shape {img.shape}')
+    img = img[..., :3]
+    return np.ascontiguousarray(img[..., ::-1] if channel_order == 'rgb' else img)
 
 
 def _starts_with_loading(pipeline: Compose) -> bool:
@@ -97,13 +163,16 @@ def _starts_with_loading(pipeline: Compose) -> bool:
 
 
 def show_result(model: torch.nn.Module, image: ImageType, result: SegDataSample, *, alpha: float = 0.5,
-                out_file: Optional[str] = None) -> np.ndarray:
-    """Colour overlay of the predicted labels on the image (BGR array); written to ``out_file`` if given."""
+                out_file: Optional[str] = None, legend: bool = False) -> np.ndarray:
+    """Colour overlay of the predicted labels on the image (BGR array in, BGR array out), with a legend of the
+    predicted classes on the right when ``legend``; written to ``out_file`` if given."""
     img = mmcv.imread(str(image)) if not isinstance(image, np.ndarray) else image
     labels = result.pred_sem_seg.data[0].cpu().numpy()
     meta = getattr(model, 'dataset_meta', {}) or {}
     palette = get_palette(palette=meta.get('palette'), classes=meta.get('classes'), num_classes=model.num_classes)
     overlay = draw_overlay(img, labels, palette, alpha=alpha)
+    if legend:
+        overlay = add_legend(overlay, legend_entries([labels], meta.get('classes'), palette, with_share=True))
     if out_file:
         mmcv.imwrite(overlay, out_file)
     return overlay

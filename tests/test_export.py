@@ -1,0 +1,104 @@
+"""tools/deployment/export.py: ONNX, TorchScript and OpenVINO files, static and dynamic, checked against PyTorch on a
+real image; tools/test.py scoring an exported ONNX model with the same metrics as its checkpoint."""
+import importlib.util
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from segkit.apis import init_model
+from segkit.deployment import compare_with_pytorch, load_backend
+from tests.tools_support import REPO, real_image, write_tiny_checkpoint
+
+sys.path.insert(0, str(REPO / 'tools'))
+sys.path.insert(0, str(REPO / 'tools' / 'deployment'))
+import export as export_tool  # noqa: E402
+import test as test_tool  # noqa: E402
+
+
+def needs(module: str):
+    return pytest.mark.skipif(importlib.util.find_spec(module) is None,
+                              reason=f"{module} is not installed (pip install -e '.[deploy]')")
+
+
+@pytest.fixture(scope='module')
+def tiny(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('export')
+    config, checkpoint = write_tiny_checkpoint(tmp)
+    return dict(tmp=tmp, config=str(config), checkpoint=str(checkpoint), image=str(real_image(tmp)))
+
+
+def export(tiny, fmt, *extra):
+    return export_tool.main([tiny['config'], tiny['checkpoint'], '--format', fmt, '--out-dir', str(tiny['tmp']),
+                             '--image', tiny['image'], *extra])
+
+
+def assert_checked(records, shapes):
+    assert [r['shape'] for r in records] == shapes
+    for r in records:
+        assert r['passed'] and r['max_abs_diff'] <= 1e-3 and r['label_agreement'] >= 0.999
+
+
+@needs('onnxruntime')
+@needs('onnxscript')
+def test_onnx_dynamic_with_the_dynamo_exporter(tiny, capsys):
+    records = export(tiny, 'onnx', '--dynamic', '--shape', '40', '56')
+    h, w = cv2.imread(tiny['image']).shape[:2]
+    assert_checked(records, [(1, 6, h, w), (2, 6, 40, 56)])  # own size, then a batch of two at --shape
+    out = capsys.readouterr().out
+    assert 'ONNX Runtime' in out and 'same label' in out and 'ok' in out
+    backend = load_backend(tiny['tmp'] / 'tiny_shapes_dynamic.onnx')
+    assert backend.input_shape is None
+    assert backend(np.zeros((3, 3, 24, 40), np.float32)).shape == (3, 6, 24, 40)
+
+
+@needs('onnxruntime')
+def test_onnx_static_and_tools_test_scores_it_like_the_checkpoint(tiny, capsys):
+    records = export(tiny, 'onnx', '--shape', '32', '32', '--onnx-exporter', 'torchscript')
+    assert_checked(records, [(1, 6, 32, 32)])
+    onnx_file = tiny['tmp'] / 'tiny_shapes_32x32.onnx'
+    assert load_backend(onnx_file).input_shape == (32, 32)
+    scores = {}
+    for name, weights in [('pytorch', tiny['checkpoint']), ('onnx', str(onnx_file))]:
+        scores[name] = test_tool.main([tiny['config'], weights, '--work-dir', str(tiny['tmp'] / f'test_{name}')])
+    assert scores['onnx'] == pytest.approx(scores['pytorch'], abs=1e-6)  # 32 px data: no resizing on either side
+    assert set(scores['onnx']) >= {'aAcc', 'mIoU', 'mAcc'}
+    with pytest.raises(ValueError, match='--tta'):
+        test_tool.main([tiny['config'], str(onnx_file), '--tta'])
+
+
+def test_torchscript_static_and_dynamic(tiny):
+    h, w = cv2.imread(tiny['image']).shape[:2]
+    assert_checked(export(tiny, 'torchscript', '--shape', '32', '48'), [(1, 6, h, w), (2, 6, 32, 48)])
+    assert_checked(export(tiny, 'torchscript', '--dynamic', '--shape', '24', '24'), [(1, 6, h, w), (2, 6, 24, 24)])
+
+
+@needs('openvino')
+def test_openvino_static_and_dynamic(tiny):
+    static = export(tiny, 'openvino', '--shape', '32', '48', '--onnx-exporter', 'torchscript')
+    assert_checked(static, [(1, 6, 32, 48)])
+    assert (tiny['tmp'] / 'tiny_shapes_32x48.bin').is_file()
+    h, w = cv2.imread(tiny['image']).shape[:2]
+    dynamic = export(tiny, 'openvino', '--dynamic', '--shape', '24', '40', '--onnx-exporter', 'torchscript')
+    assert_checked(dynamic, [(1, 6, h, w), (2, 6, 24, 40)])
+
+
+def test_the_check_catches_a_wrong_export(tiny):
+    """A file exported from other weights must fail the comparison: the check is not a rubber stamp."""
+    export(tiny, 'torchscript', '--shape', '32', '32', '--no-check')
+    other_config, other_checkpoint = write_tiny_checkpoint(tiny['tmp'] / 'other', seed=1)
+    other = init_model(str(other_config), str(other_checkpoint))
+    records = compare_with_pytorch(other, load_backend(tiny['tmp'] / 'tiny_shapes_32x32.torchscript'),
+                                   cv2.imread(tiny['image']))
+    assert not records[0]['passed'] and records[0]['max_abs_diff'] > 1e-3
+
+
+def test_unknown_files_and_formats_are_named(tiny, tmp_path):
+    with pytest.raises(FileNotFoundError, match='missing.onnx'):
+        load_backend(tmp_path / 'missing.onnx')
+    (tmp_path / 'model.trt').write_bytes(b'')
+    with pytest.raises(ValueError, match='model.trt'):
+        load_backend(tmp_path / 'model.trt')
+    with pytest.raises(SystemExit):
+        export_tool.main([tiny['config'], tiny['checkpoint'], '--format', 'tensorrt'])

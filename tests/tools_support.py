@@ -1,0 +1,79 @@
+"""Inputs for the tests of the after-training tools: a real image and a tiny model saved as config + checkpoint."""
+import textwrap
+from pathlib import Path
+from typing import Tuple
+
+import cv2
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+CAMVID_VAL = REPO.parent / 'shared' / 'data' / 'camvid' / 'val'
+
+# The Shapes demo config with a ResNetV1c-18 at 8 base channels, OS 8, on 32 px Shapes data generated in tmp.
+TINY_CONFIG = '''
+_base_ = [{base!r}]
+model = dict(
+    data_preprocessor=dict(size=(32, 32), size_divisor=8),
+    backbone=dict(stem_channels=8, base_channels=8, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)),
+    decode_head=dict(in_channels=64, channels=8, dilations=(1, 2, 3, 4), low_level_in_channels=8,
+                     low_level_channels=4),
+    auxiliary_head=dict(in_channels=32, channels=4))
+crop_size = (32, 32)
+_data = dict(data_root={data!r}, num_train=4, num_val=3, img_size=32)
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+                        dataset=dict(_data, pipeline=[dict(type='LoadImageFromFile'), dict(type='LoadAnnotations'),
+                                                      dict(type='PackSegInputs')]))
+val_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False, dataset=_data)
+test_dataloader = val_dataloader
+train_cfg = dict(max_iters=4, val_interval=2)
+param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=4, by_epoch=False)]
+default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=4),
+                     visualization=dict(draw=True, interval=1, out_dir='overlays', max_images=1))
+custom_hooks = []
+'''
+
+
+def real_image(tmp_path: Path) -> Path:
+    """A CamVid validation frame (480x360) when ../shared has CamVid, else a rendered Shapes scene (96x96)."""
+    if CAMVID_VAL.is_dir():
+        frames = sorted(CAMVID_VAL.glob('*.png'))
+        if frames:
+            return frames[0]
+    from segkit.datasets.shapes_generator import render_scene
+    image, _ = render_scene(np.random.default_rng(0), 96, top_class=1)
+    path = tmp_path / 'scene.png'
+    cv2.imwrite(str(path), image)
+    return path
+
+
+def write_tiny_config(tmp_path: Path, extra: str = '') -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / 'tiny_shapes.py'
+    path.write_text(TINY_CONFIG.format(base=str(REPO / 'configs/deeplabv3plus/r18_96x96_shapes.py'),
+                                       data=str(tmp_path / 'shapes')) + textwrap.dedent(extra))
+    return path
+
+
+def write_tiny_checkpoint(tmp_path: Path, seed: int = 0) -> Tuple[Path, Path]:
+    """(config, checkpoint) of the tiny model with seeded random weights and the Shapes class names.
+
+    Batch-norm statistics are measured on a few random images: with the default ones (mean 0, variance 1) a
+    random network answers almost the same for every input, and tests could not tell inputs apart.
+    """
+    from segkit.apis import init_model
+    config = write_tiny_config(tmp_path)
+    torch.manual_seed(seed)
+    model = init_model(str(config))
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # a plain average over the calibration batches
+    model.train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.randn(4, 3, 48, 64), mode='tensor')
+    model.eval()
+    checkpoint = tmp_path / 'tiny.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {'dataset_meta': dict(model.dataset_meta)}}, checkpoint)
+    return config, checkpoint
