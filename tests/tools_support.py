@@ -15,9 +15,10 @@ TINY_CONFIG = '''
 _base_ = [{base!r}]
 model = dict(
     data_preprocessor=dict(size=(32, 32), size_divisor=8),
-    backbone=dict(stem_channels=8, base_channels=8, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)),
-    decode_head=dict(in_channels=64, channels=8, dilations=(1, 2, 3, 4), low_level_in_channels=8,
-                     low_level_channels=4),
+    output_stride=8,
+    backbone=dict(stem_channels=8, base_channels=8),
+    decode_head=dict(in_channels=64, channels=8, dilations=(1, 2, 3, 4), dilations_output_stride=8,
+                     low_level_in_channels=8, low_level_channels=4),
     auxiliary_head=dict(in_channels=32, channels=4))
 crop_size = (32, 32)
 _data = dict(data_root={data!r}, num_train=4, num_val=3, img_size=32)
