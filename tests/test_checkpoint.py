@@ -75,3 +75,45 @@ def test_interrupted_save_keeps_the_previous_file(tmp_path, monkeypatch):
         backend.put(b'half-written', str(target))
     assert target.read_bytes() == b'good'
     assert [p.name for p in tmp_path.iterdir()] == ['ckpt.pth']  # no temporary file left behind
+
+
+class _SaveKilled(RuntimeError):
+    pass
+
+
+def _fake_runner(work_dir, fail_at_save):
+    from types import SimpleNamespace
+
+    from mmengine.logging import MessageHub
+    from segkit.engine.checkpoint import write_atomically
+    saves = []
+
+    def save_checkpoint(out_dir, filename, *args, **kwargs):
+        saves.append(filename)
+        if len(saves) == fail_at_save:
+            raise _SaveKilled(filename)  # the process dies while writing: nothing of the new file is in place
+        write_atomically(f'{out_dir}/{filename}', b'complete checkpoint')
+    return SimpleNamespace(work_dir=str(work_dir), save_checkpoint=save_checkpoint,
+                           message_hub=MessageHub.get_instance('checkpoint_hook_test'))
+
+
+def test_checkpoint_hook_writes_the_new_file_before_deleting_the_old(tmp_path):
+    """mmengine deletes the checkpoint beyond max_keep_ckpts first; killed then, with max_keep_ckpts=1 nothing
+    would be left and last_checkpoint would name a deleted file."""
+    from collections import deque
+
+    from mmengine.fileio import get_file_backend
+    from segkit.engine.hooks import CheckpointHook
+    hook = CheckpointHook(interval=1, by_epoch=False, max_keep_ckpts=1)
+    hook.out_dir, hook.file_backend, hook.keep_ckpt_ids = str(tmp_path), get_file_backend(str(tmp_path)), deque([], 1)
+    runner = _fake_runner(tmp_path, fail_at_save=2)
+    hook._save_checkpoint_with_step(runner, 1, meta=dict(iter=1))
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'iter_1.pth')
+    with pytest.raises(_SaveKilled):
+        hook._save_checkpoint_with_step(runner, 2, meta=dict(iter=2))
+    latest = (tmp_path / 'last_checkpoint').read_text()
+    assert latest == str(tmp_path / 'iter_1.pth') and (tmp_path / 'iter_1.pth').read_bytes() == b'complete checkpoint'
+    hook.keep_ckpt_ids = deque([1], 1)  # the resumed run's hook, from iter_1's message hub
+    hook._save_checkpoint_with_step(_fake_runner(tmp_path, fail_at_save=0), 3, meta=dict(iter=3))
+    assert sorted(p.name for p in tmp_path.glob('iter_*')) == ['iter_3.pth']  # old ones go once the new is in
+    assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'iter_3.pth')
