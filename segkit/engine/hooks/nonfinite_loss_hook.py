@@ -65,6 +65,7 @@ class NonFiniteLossHook(Hook):
     def _non_finite(self, runner, wrapper, loss) -> None:
         iteration = runner.iter + 1  # as the log lines count
         value = loss.detach().float().sum().item()
+        value = value if not torch.isfinite(torch.tensor(value)) else f'not finite on another rank ({value} here)'
         if self.action == 'stop':
             last = runner.message_hub.get_info('last_ckpt')
             where = (f'the last good checkpoint is {last}: fix the cause and continue from it with --resume'
