@@ -15,7 +15,7 @@ from mmengine.runner import Runner  # noqa: E402
 
 from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
 from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
-                                        prepare_for_launcher)
+                                        prepare_for_launcher, shutdown_distributed)
 from segkit.deployment import use_exported_model  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 from segkit.evaluation.prediction_writer import OUTPUT_FORMATS  # noqa: E402
@@ -84,7 +84,9 @@ def main(argv=None):
     check_dependencies()
     init_cpu_distributed(args.launcher)
     with safe_checkpoint_io():
-        return Runner.from_cfg(build_config(args)).test()
+        metrics = Runner.from_cfg(build_config(args)).test()
+    shutdown_distributed()
+    return metrics
 
 
 if __name__ == '__main__':

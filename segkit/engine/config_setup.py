@@ -74,6 +74,19 @@ def init_cpu_distributed(launcher: str, timeout_s: Optional[float] = None) -> No
         dist.init_process_group(backend='gloo', **kwargs)
 
 
+def shutdown_distributed() -> None:
+    """Wait for every rank, then tear the process group down before the interpreter exits.
+
+    Left to the interpreter's exit, gloo's worker threads can be destroyed while still joinable and the process
+    aborts ("terminate called without an active exception", exit -6) after a run that succeeded. Called on the
+    success path only: after a failure the other ranks may never reach the barrier.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
+
+
 def check_pretrained_reachable(cfg: Config) -> None:
     """Fail before training when the backbone's ImageNet weights are remote and cannot be fetched.
 
