@@ -17,9 +17,9 @@ class PascalContextDataset59(SegDataset):
     ``reduce_zero_label``, as in MMSegmentation's ``PascalContextDataset59``.
 
     Layout under ``data_root`` (``data/VOCdevkit/VOC2010``): ``JPEGImages/*.jpg`` from VOC 2010,
-    ``SegmentationClassContext/*.png`` (0-59 label maps made from the Context annotations, e.g. with
-    MMSegmentation's ``pascal_context.py`` converter and the Detail API) and
-    ``ImageSets/SegmentationContext/{train,val}.txt``.
+    ``SegmentationClassContext/*.png`` (0-59 label maps) and ``ImageSets/SegmentationContext/{train,val}.txt``, as
+    ``tools/dataset_converters/pascal_context.py`` (or MMSegmentation's converter) makes them from the official
+    ``trainval.tar.gz``.
     """
 
     METAINFO = dict(classes=PASCAL_CONTEXT59_CLASSES, palette=[list(c) for c in generate_palette(60)[1:]])

@@ -1,5 +1,6 @@
 # PASCAL-Context, 59 classes, on VOC 2010 images. Layout: data/VOCdevkit/VOC2010/{JPEGImages,
-# SegmentationClassContext, ImageSets/SegmentationContext/{train,val}.txt}; label 0 is ignored (reduce_zero_label).
+# SegmentationClassContext, ImageSets/SegmentationContext/{train,val}.txt}, as made from the official downloads by
+# tools/dataset_converters/pascal_context.py; label 0 is ignored (reduce_zero_label).
 # MMSegmentation form: RandomResize of (520, 520) by 0.5-2.0, 480 crops, sliding-window testing (in the model).
 _base_ = './ms_flip_tta.py'  # tta_pipeline for tools/test.py --tta
 dataset_type = 'PascalContextDataset59'
