@@ -139,14 +139,14 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, List[str]]:
         track_parallel_progress(convert_one, tasks, args.nproc, chunksize=32, keep_order=False)
     else:
         track_progress(convert_one, tasks)
-    print(f'\n{len(tasks)} label maps written to {out_dir}')
+    print(f'{len(tasks)} label maps written to {out_dir}')
 
     list_dir = osp.join(voc_dir, 'ImageSets', 'SegmentationContext')
     os.makedirs(list_dir, exist_ok=True)
     for split, split_names in splits.items():
         with open(osp.join(list_dir, f'{split}.txt'), 'w', encoding='utf-8') as f:
             f.writelines(name + '\n' for name in split_names)
-        print(f'{len(split_names)} names written to {osp.join(list_dir, split + ".txt")}')
+        print(f'{len(split_names)} names written to {osp.join(list_dir, split + ".txt")}', flush=True)
         if len(split_names) != SPLIT_SIZES[split]:
             print(f'warning: VOC 2010 {split}.txt has {SPLIT_SIZES[split]} names in the full download, this one '
                   f'{len(split_names)}', file=sys.stderr)
