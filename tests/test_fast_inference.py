@@ -122,3 +122,81 @@ def test_compiled_inference_matches_eager():
     except Exception as exc:  # Inductor on CPU needs a working C++ toolchain
         pytest.skip(f'torch.compile is not usable here: {type(exc).__name__}: {str(exc)[:200]}')
     assert torch.allclose(got, _logits(plain, x), atol=1e-4)
+
+
+PREPROCESSED = dict(MOBILENET_V3PLUS, data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.7, 116.3, 103.5],
+                                                             std=[58.4, 57.1, 57.4], bgr_to_rgb=True))
+
+
+def _trained_tiny_model(steps=150):
+    """MOBILENET_V3PLUS fitted to images whose colour says the class of each rectangle, so its logits have real
+    margins (random weights give near-ties that any rounding flips)."""
+    g = torch.Generator().manual_seed(0)
+    colours = torch.tensor([[0., 0., 0.], [1.5, 0., 0.], [0., 1.5, 0.], [0., 0., 1.5]])
+
+    def batch(n=4, h=48, w=64):
+        labels = torch.zeros(n, h, w, dtype=torch.long)
+        for i in range(n):
+            for _ in range(4):
+                y, x = torch.randint(0, h - 12, (2, ), generator=g).tolist()
+                labels[i, y:y + 12 + y % 9, x:x + 16 + x % 11] = torch.randint(1, 4, (1, ), generator=g)
+        images = colours[labels].permute(0, 3, 1, 2) + 0.3 * torch.randn(n, 3, h, w, generator=g)
+        return images, labels
+
+    model = _build(PREPROCESSED).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    metas = [dict(img_shape=(48, 64), ori_shape=(48, 64), pad_shape=(48, 64))] * 4
+    for _ in range(steps):
+        images, labels = batch()
+        loss = torch.nn.functional.cross_entropy(model.encode_decode(images, metas), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval(), batch
+
+
+@pytest.mark.slow
+def test_runtime_backends_agree_with_the_eager_model(tmp_path):
+    """ONNX Runtime / OpenVINO fp32 give the eager logits; OpenVINO bf16 and int8 (NNCF, calibrated on images read
+    from a folder through the data preprocessor) give the same classes on nearly every pixel."""
+    pytest.importorskip('onnxruntime')
+    pytest.importorskip('openvino')
+    pytest.importorskip('nncf')
+    import cv2
+    trained, batch = _trained_tiny_model()
+    images, labels = batch(n=2)
+    expected = _logits(trained, images)
+    assert (expected.argmax(1) == labels).float().mean() > 0.9  # it learned, so the margins are real
+    calibration = tmp_path / 'calib'
+    calibration.mkdir()
+    mean, std = trained.data_preprocessor.mean.view(3, 1, 1), trained.data_preprocessor.std.view(3, 1, 1)
+    for i, image in enumerate(batch(n=8)[0]):  # network inputs back to BGR uint8 files, as training images are
+        rgb = (image * std + mean).clamp(0, 255).round().byte()
+        cv2.imwrite(str(calibration / f'{i}.png'), rgb.flip(0).permute(1, 2, 0).numpy())
+    cases = [(dict(type='onnxruntime'), 1e-4, 1.0), (dict(type='openvino'), 1e-4, 1.0),
+             (dict(type='openvino', precision='bf16'), None, 0.99),
+             (dict(type='openvino', precision='int8', calibration=dict(images=str(calibration), num=8)), None, 0.97)]
+    for backend, atol, agreement in cases:
+        model = _build(PREPROCESSED, backend=backend)
+        model.load_state_dict(trained.state_dict())
+        got = _logits(model, images)
+        assert got.shape == expected.shape
+        if atol is not None:
+            assert torch.allclose(got, expected, atol=atol, rtol=1e-4), (backend, (got - expected).abs().max())
+        else:
+            assert not torch.equal(got, expected), backend  # it really ran at another precision
+        same = (got.argmax(1) == expected.argmax(1)).float().mean().item()
+        assert same >= agreement, (backend, same)
+    assert _logits(model, torch.randn(1, 3, 40, 56)).shape == (1, 4, 40, 56)  # another shape: its own compile
+
+
+def test_bad_backend_options_are_named():
+    with pytest.raises(ValueError, match="backend.type must be one of"):
+        check_speed_options(dict(backend='tensorrt'))
+    with pytest.raises(ValueError, match="onnxruntime runs precision fp32"):
+        check_speed_options(dict(backend=dict(type='onnxruntime', precision='int8')))
+    with pytest.raises(ValueError, match="needs calibration=dict"):
+        check_speed_options(dict(backend=dict(type='openvino', precision='int8')))
+    with pytest.raises(ValueError, match='exclude each other'):
+        check_speed_options(dict(backend='openvino', autocast='bfloat16'))
+    assert check_speed_options(dict(backend='openvino'))['backend'] == dict(type='openvino', precision='fp32')

@@ -114,12 +114,18 @@ class EncoderDecoder(BaseModel):
         key = state_key(self)
         cached = self.__dict__.get('_fast_net')
         if cached is None or cached[0] != key:
-            cached = (key, *build_inference_net(self.backbone, self.neck, self.decode_head, self.speed_options))
+            cached = (key, *build_inference_net(self.backbone, self.neck, self.decode_head, self.speed_options,
+                                                example=inputs, preprocess=self._preprocess_image))
             self.__dict__['_fast_net'] = cached  # not a submodule: stays out of state_dict() and parameters()
         _, net, channels_last = cached
         if channels_last or self.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
         return net(inputs)
+
+    def _preprocess_image(self, image: torch.Tensor) -> torch.Tensor:
+        """A loaded ``3 x H x W`` uint8 image as the network's input batch (int8 calibration)."""
+        inputs = self.data_preprocessor(dict(inputs=[image]), training=False)['inputs']
+        return torch.stack(inputs).float() if isinstance(inputs, (list, tuple)) else inputs.float()
 
     # ------------------------------------------------------------------------------------------------- modes
     def forward(self, inputs: torch.Tensor, data_samples: Optional[List[SegDataSample]] = None,

@@ -10,6 +10,9 @@
     ``torch.compile`` of the backbone + head with weight freezing (Inductor folds constants and fuses
     conv + activation on CPU). The first call compiles (tens of seconds to minutes); dict entries go to
     ``torch.compile`` (e.g. ``dict(mode='max-autotune')``). Needs a C++ compiler on CPU.
+``backend=dict(type='onnxruntime' | 'openvino', precision='fp32' | 'bf16' | 'int8', ...)``
+    Runs the network in another runtime, exported on first use (:mod:`segkit.deployment.runtime_net`); int8 is
+    post-training quantization calibrated on training images.
 
 The options never touch the trained modules: the first inference call in eval mode builds a transformed copy of
 backbone, neck and decode head, and later calls reuse it until a parameter or buffer changes (an optimizer
@@ -27,7 +30,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from segkit.models.backbones.resnet_blocks import BasicBlock, Bottleneck
 
-OPTION_KEYS = ('fuse_bn', 'channels_last', 'compile')
+OPTION_KEYS = ('fuse_bn', 'channels_last', 'compile', 'backend')
 
 
 def check_speed_options(test_cfg: Mapping) -> dict:
@@ -39,6 +42,13 @@ def check_speed_options(test_cfg: Mapping) -> dict:
     if 'compile' in options and not (options['compile'] is True or isinstance(options['compile'], Mapping)):
         raise ValueError("test_cfg.compile must be True, False or a dict of torch.compile arguments "
                          f"(e.g. dict(mode='max-autotune')), got {options['compile']!r}")
+    if 'backend' in options:
+        from segkit.deployment.runtime_net import check_backend_option
+        options['backend'] = check_backend_option(options['backend'])
+        for other in ('compile', 'autocast'):
+            if test_cfg.get(other):
+                raise ValueError(f'test_cfg.backend and test_cfg.{other} exclude each other: the backend runs the '
+                                 "network itself (its bf16 is backend.precision='bf16')")
     return options
 
 
@@ -101,13 +111,22 @@ def state_key(module: nn.Module) -> Tuple:
 
 
 def build_inference_net(backbone: nn.Module, neck: Optional[nn.Module], decode_head: nn.Module,
-                        options: Mapping) -> Tuple[Callable[[torch.Tensor], torch.Tensor], bool]:
-    """A transformed copy of the parts, and whether it wants channels-last inputs."""
+                        options: Mapping, example: Optional[torch.Tensor] = None,
+                        preprocess: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
+                        ) -> Tuple[Callable[[torch.Tensor], torch.Tensor], bool]:
+    """A transformed copy of the parts, and whether it wants channels-last inputs.
+
+    ``example`` (an input batch) and ``preprocess`` (uint8 CHW image -> network input) are needed by ``backend``:
+    the export traces the example, int8 calibration preprocesses its images.
+    """
     net = copy.deepcopy(InferenceNet(backbone, neck, decode_head)).eval()
     for param in net.parameters():
         param.requires_grad_(False)
     if options.get('fuse_bn'):
         fold_batch_norms(net)
+    if options.get('backend'):
+        from segkit.deployment.runtime_net import RuntimeNet
+        return RuntimeNet(net.float(), options['backend'], example.float(), preprocess), False
     channels_last = bool(options.get('channels_last'))
     if channels_last:
         net = net.to(memory_format=torch.channels_last)
