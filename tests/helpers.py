@@ -1,5 +1,6 @@
 """Small model configs and fake batches shared by the tests."""
 import torch
+from torch.nn.modules.batchnorm import _BatchNorm
 
 from segkit.structures import PixelData, SegDataSample
 
@@ -43,3 +44,16 @@ def label_samples(labels):
         sample.gt_sem_seg = PixelData(data=label[None])
         samples.append(sample)
     return samples
+
+
+def randomise_bn(model, seed=0):
+    """Non-trivial BN statistics and affine parameters, so a wrong fold cannot go unnoticed."""
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, _BatchNorm):
+            n = m.num_features
+            m.running_mean.copy_(torch.randn(n, generator=g) * 0.5)
+            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
+            m.weight.data.copy_(torch.randn(n, generator=g))
+            m.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
+    return model

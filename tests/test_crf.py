@@ -221,6 +221,8 @@ def test_test_tool_crf_flag_turns_it_on_and_cfg_options_tune_it(tmp_path):
     assert crf_cfg == dict(type='DenseCRF', bi_w=5)
     built = POSTPROCESSORS.build(crf_cfg)
     assert (built.bi_w, built.bi_xy_std, built.iterations) == (5, 67, 10)
-    tta = test_tool.build_config(test_tool.parse_args([config, str(checkpoint), '--crf', '--tta']))
+    tta = test_tool.build_config(test_tool.parse_args([config, str(checkpoint), '--crf', '--tta-pipeline']))
     assert tta.model.type == 'SegTTAModel' and tta.model.module.test_cfg.crf == dict(type='DenseCRF')
+    in_model = test_tool.build_config(test_tool.parse_args([config, str(checkpoint), '--crf', '--tta'])).model
+    assert in_model.test_cfg.crf == dict(type='DenseCRF') and in_model.test_cfg.tta.flip is True
     assert 'crf' not in test_tool.build_config(test_tool.parse_args([config, str(checkpoint)])).model.test_cfg

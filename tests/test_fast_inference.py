@@ -7,7 +7,7 @@ from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from segkit.models.segmentors.fast_inference import check_speed_options, fold_batch_norms
-from tests.helpers import BN, tiny_deeplabv3plus
+from tests.helpers import BN, randomise_bn, tiny_deeplabv3plus
 
 MOBILENET_V3PLUS = dict(
     type='EncoderDecoder',
@@ -17,26 +17,13 @@ MOBILENET_V3PLUS = dict(
                      dilations=(1, 2, 3), low_level_in_channels=8, low_level_channels=4, num_classes=4, norm_cfg=BN))
 
 
-def _randomise_bn(model, seed=0):
-    """Non-trivial BN statistics and affine parameters, so a wrong fold cannot go unnoticed."""
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if isinstance(m, _BatchNorm):
-            n = m.num_features
-            m.running_mean.copy_(torch.randn(n, generator=g) * 0.5)
-            m.running_var.copy_(torch.rand(n, generator=g) + 0.5)
-            m.weight.data.copy_(torch.randn(n, generator=g))
-            m.bias.data.copy_(torch.randn(n, generator=g) * 0.1)
-    return model
-
-
 def _build(cfg, **test_cfg):
     torch.manual_seed(0)
     cfg = copy.deepcopy(cfg)
     cfg['test_cfg'] = dict(mode='whole', **test_cfg)
     model = MODELS.build(cfg)
     model.init_weights()
-    return _randomise_bn(model).eval()
+    return randomise_bn(model).eval()
 
 
 def _logits(model, x):
@@ -70,8 +57,8 @@ def test_fold_removes_every_batch_norm_of_the_shipped_parts(cfg):
 
 
 def test_fold_is_exact_per_layer_and_needs_eval_mode():
-    conv_bn = _randomise_bn(torch.nn.Sequential(torch.nn.Conv2d(3, 5, 3, padding=2, dilation=2, bias=False),
-                                                torch.nn.BatchNorm2d(5, eps=1e-3), torch.nn.ReLU()))
+    conv_bn = randomise_bn(torch.nn.Sequential(torch.nn.Conv2d(3, 5, 3, padding=2, dilation=2, bias=False),
+                                               torch.nn.BatchNorm2d(5, eps=1e-3), torch.nn.ReLU()))
     x = torch.randn(1, 3, 9, 9)
     with pytest.raises(RuntimeError, match='eval mode'):
         fold_batch_norms(conv_bn)

@@ -177,7 +177,7 @@ def test_test_tool_output_stride_switches_the_config(config, tmp_path):
     import test as test_tool
     ckpt = tmp_path / 'ckpt.pth'
     ckpt.write_bytes(b'')
-    args = test_tool.parse_args([str(REPO / config), str(ckpt), '--output-stride', '8', '--tta'])
+    args = test_tool.parse_args([str(REPO / config), str(ckpt), '--output-stride', '8', '--tta-pipeline'])
     cfg = test_tool.build_config(args)
     assert cfg.model.module.output_stride == 8  # inside the TTA wrapper
     model_cfg = copy.deepcopy(cfg.model.module)

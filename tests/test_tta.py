@@ -2,11 +2,12 @@ import copy
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import MODELS
 
-from tests.helpers import tiny_deeplabv3plus
+from tests.helpers import randomise_bn, tiny_deeplabv3plus
 
 
 def tta_pipeline(scales, flips):
@@ -55,3 +56,57 @@ def test_multiscale_tta_returns_original_size(tmp_path):
     cv2.imwrite(str(path), np.random.default_rng(1).integers(0, 255, (37, 45, 3), dtype=np.uint8))
     out = run(tta, tta_pipeline([0.5, 1.0, 1.5], [0.0, 1.0]), path)
     assert out.pred_sem_seg.shape == (37, 45) and out.seg_logits.data.shape == (3, 37, 45)
+
+
+def _in_model_tta(segmentor, **tta):
+    model = MODELS.build(dict(tiny_deeplabv3plus(), test_cfg=dict(mode='whole', tta=tta))).eval()
+    model.load_state_dict(segmentor.state_dict())
+    return model
+
+
+def test_in_model_flip_tta_equals_the_pipeline_tta(tmp_path):
+    """At scale 1 the views of test_cfg.tta and of a TestTimeAug pipeline are the same pixels: same answer."""
+    torch.manual_seed(0)
+    segmentor = MODELS.build(tiny_deeplabv3plus()).eval()
+    pipeline_tta = MODELS.build(dict(type='SegTTAModel', module=copy.deepcopy(segmentor))).eval()
+    path = tmp_path / 'img.png'
+    cv2.imwrite(str(path), np.random.default_rng(0).integers(0, 255, (40, 56, 3), dtype=np.uint8))
+    expected = run(pipeline_tta, tta_pipeline([1.0], [0.0, 1.0]), path)
+    load = Compose([dict(type='LoadImageFromFile'), dict(type='PackSegInputs')])
+    got = _in_model_tta(segmentor, scales=[1.0], flip=True).test_step(pseudo_collate([load(dict(img_path=str(path)))]))
+    assert torch.allclose(got[0].seg_logits.data, expected.seg_logits.data, atol=1e-5)
+    assert torch.equal(got[0].pred_sem_seg.data, expected.pred_sem_seg.data)
+
+
+def test_in_model_multiscale_flip_tta_averages_every_view():
+    torch.manual_seed(0)
+    segmentor = randomise_bn(MODELS.build(tiny_deeplabv3plus())).eval()
+    x = torch.randn(1, 3, 37, 45)
+    scales = (0.5, 1.0, 1.5)
+    probs = []
+    with torch.no_grad():
+        for s in scales:
+            size = (round(37 * s), round(45 * s))
+            view = torch.nn.functional.interpolate(x, size=size, mode='bilinear', align_corners=False)
+            for mirror in (False, True):
+                v = view.flip(-1) if mirror else view
+                logits = segmentor.encode_decode(v, [dict(img_shape=size, ori_shape=size, pad_shape=size)])
+                logits = logits.flip(-1) if mirror else logits
+                logits = torch.nn.functional.interpolate(logits, size=(37, 45), mode='bilinear', align_corners=False)
+                probs.append(logits.softmax(1))
+        expected = torch.stack(probs).mean(0)
+        model = _in_model_tta(segmentor, scales=scales, flip=True)
+        meta = dict(img_shape=(37, 45), ori_shape=(37, 45), pad_shape=(37, 45))
+        got = model.inference(x, [meta]).exp()
+        no_flip = _in_model_tta(segmentor, scales=scales, flip=False).inference(x, [dict(meta)]).exp()
+    assert got.shape == (1, 3, 37, 45)
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert torch.allclose(no_flip, torch.stack(probs[::2]).mean(0), atol=1e-5)
+    assert not torch.allclose(no_flip, got, atol=1e-4)
+
+
+def test_bad_tta_option_is_named():
+    with pytest.raises(ValueError, match='test_cfg.tta: unknown keys'):
+        MODELS.build(dict(tiny_deeplabv3plus(), test_cfg=dict(tta=dict(scale=[1.0]))))
+    with pytest.raises(ValueError, match='test_cfg.tta.scales'):
+        MODELS.build(dict(tiny_deeplabv3plus(), test_cfg=dict(tta=dict(scales=[0.0, 1.0]))))

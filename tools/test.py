@@ -1,5 +1,5 @@
 """Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--output-stride N]
-[--confusion-matrix DIR] [--tta] [--crf] [--cfg-options k=v].
+[--confusion-matrix DIR] [--tta | --tta-pipeline] [--crf] [--cfg-options k=v].
 
 CHECKPOINT may also be an exported model (.onnx, OpenVINO .xml, .torchscript from tools/deployment/export.py): it
 is run with its own runtime and scored with the same metrics.
@@ -35,7 +35,11 @@ def parse_args(argv=None):
     parser.add_argument('--confusion-matrix', metavar='DIR',
                         help='save the confusion matrix here: .npy counts and labelled heat maps, raw and normalised')
     parser.add_argument('--tta', action='store_true',
-                        help="multi-scale + flip inference with the config's tta_pipeline (SegTTAModel)")
+                        help="multi-scale + flip inference inside the model (model.test_cfg.tta) at the config's "
+                        'tta_scales')
+    parser.add_argument('--tta-pipeline', action='store_true',
+                        help="multi-scale + flip through the config's tta_pipeline (SegTTAModel, MMSegmentation's "
+                        'way: each view loaded and resized by the data pipeline)')
     parser.add_argument('--output-stride', type=int, choices=[8, 16, 32],
                         help='evaluate at this output stride (sets model.output_stride: the backbone\'s strides and '
                              'dilations and the ASPP rates follow; the weights are used as they are)')
@@ -45,6 +49,14 @@ def parse_args(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     return parser.parse_args(argv)
+
+
+def enable_tta(cfg, config_path: str) -> None:
+    """``model.test_cfg.tta`` at the config's ``tta_scales`` with flips (MS + Flip, inside the model)."""
+    if 'tta_scales' not in cfg:
+        raise KeyError(f'{config_path} has no tta_scales for --tta (see configs/_base_/datasets/ms_flip_tta.py)')
+    test_cfg = cfg.model.setdefault('test_cfg', ConfigDict(mode='whole'))
+    test_cfg['tta'] = ConfigDict(scales=list(cfg.tta_scales), flip=True)
 
 
 def build_config(args):
@@ -57,14 +69,18 @@ def build_config(args):
     cfg.resume = False
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-    if use_exported_model(cfg, args.checkpoint) and args.tta:
+    if use_exported_model(cfg, args.checkpoint) and (args.tta or args.tta_pipeline):
         raise ValueError('--tta is not supported for exported models; export runs one view per image')
-    if args.crf:  # before --tta wraps the model; SegTTAModel then runs it once on the merged probabilities
+    if args.tta and args.tta_pipeline:
+        raise ValueError('--tta and --tta-pipeline are two ways of the same thing: give one')
+    if args.crf:  # with --tta (either way) the CRF runs once, on the merged probabilities
         test_cfg = cfg.model.setdefault('test_cfg', ConfigDict(mode='whole'))
         crf = ConfigDict(type='DenseCRF')
         crf.update(test_cfg.get('crf') or {})  # --cfg-options model.test_cfg.crf.bi_w=5 tunes it
         test_cfg['crf'] = crf
     if args.tta:
+        enable_tta(cfg, args.config)
+    if args.tta_pipeline:
         if 'tta_pipeline' not in cfg:
             raise KeyError(f'{args.config} has no tta_pipeline for --tta (see configs/_base_/datasets/*.py)')
         cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline

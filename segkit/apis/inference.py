@@ -31,16 +31,24 @@ ImageType = Union[str, Path, np.ndarray]
 
 
 def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None, device: str = 'cpu',
-               cfg_options: Optional[dict] = None, tta: bool = False) -> torch.nn.Module:
+               cfg_options: Optional[dict] = None, tta: Union[bool, str] = False) -> torch.nn.Module:
     """Build the config's model (plain BN), load ``checkpoint`` (segkit or MMSegmentation, weights_only), eval.
 
-    ``tta=True`` wraps it in :class:`SegTTAModel`: ``inference_model`` then runs the config's ``tta_pipeline``
-    (multi-scale + flip) and averages the class probabilities of the views.
+    ``tta=True`` turns on multi-scale + flip inference inside the model (``test_cfg.tta`` at the config's
+    ``tta_scales``); ``tta='pipeline'`` wraps it in :class:`SegTTAModel` instead, which runs the config's
+    ``tta_pipeline`` (each view made by the data pipeline, MMSegmentation's way). Both average the class
+    probabilities of the views.
     """
     cfg = Config.fromfile(str(config)) if not isinstance(config, Config) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     replace_sync_bn(cfg.model)
+    if tta not in (False, True, 'pipeline'):
+        raise ValueError(f"init_model: tta must be False, True or 'pipeline', got {tta!r}")
+    if tta is True:
+        if 'tta_scales' not in cfg:
+            raise KeyError(f'{config} has no tta_scales for tta=True (see configs/_base_/datasets/ms_flip_tta.py)')
+        cfg.model.setdefault('test_cfg', dict(mode='whole'))['tta'] = dict(scales=list(cfg.tta_scales), flip=True)
     if checkpoint is not None:  # no ImageNet initialisation when weights come from a checkpoint
         cfg.model.backbone.pop('init_cfg', None)
     scope = cfg.get('default_scope', 'segkit')
@@ -56,9 +64,9 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     if dataset_meta is None and 'CLASSES' in meta:  # MMSegmentation 0.x checkpoints
         dataset_meta = dict(classes=meta['CLASSES'], palette=meta.get('PALETTE'))
     model.dataset_meta = dataset_meta or {}
-    if tta:
+    if tta == 'pipeline':
         if 'tta_pipeline' not in cfg:
-            raise KeyError(f'{config} has no tta_pipeline for tta=True (see configs/_base_/datasets/*.py)')
+            raise KeyError(f"{config} has no tta_pipeline for tta='pipeline' (see configs/_base_/datasets/*.py)")
         tta_model = SEGMENTORS.build(dict(type='SegTTAModel', module=model))
         tta_model.cfg, tta_model.dataset_meta, tta_model.num_classes = cfg, model.dataset_meta, model.num_classes
         model = tta_model

@@ -13,6 +13,7 @@ from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, POSTPRO
 from segkit.structures import SegDataSample
 
 from .fast_inference import build_inference_net, check_speed_options, state_key
+from .multi_scale import check_tta_option, multi_scale_flip_logits
 
 
 @SEGMENTORS.register_module()
@@ -27,7 +28,9 @@ class EncoderDecoder(BaseModel):
     stride=(sh, sw))`` averages logits of overlapping crops (for inputs larger than the training crop).
     ``test_cfg['autocast']='bfloat16'`` (or ``'float16'`` on GPUs) runs inference under ``torch.autocast``; logits
     come back as float32. ``fuse_bn``, ``channels_last`` and ``compile`` in ``test_cfg`` run inference on a
-    transformed copy of the network (:mod:`.fast_inference`). ``test_cfg['crf']=dict(type='DenseCRF', ...)``
+    transformed copy of the network (:mod:`.fast_inference`); ``backend`` runs it in ONNX Runtime or OpenVINO
+    (fp32 / bf16 / int8). ``test_cfg['tta']=dict(scales=(...), flip=True)`` is multi-scale + flip inference
+    (:mod:`.multi_scale`). ``test_cfg['crf']=dict(type='DenseCRF', ...)``
     refines the probabilities at the original image size with the fully connected CRF of DeepLab v1/v2
     (``segkit/models/postprocessors/dense_crf.py``).
 
@@ -69,6 +72,7 @@ class EncoderDecoder(BaseModel):
             raise ValueError(f"EncoderDecoder: test_cfg.mode must be 'whole' or 'slide', got {mode!r}")
         if mode == 'slide' and not {'crop_size', 'stride'} <= set(self.test_cfg):
             raise ValueError("EncoderDecoder: test_cfg mode='slide' needs crop_size=(h, w) and stride=(h, w)")
+        self.tta = check_tta_option(self.test_cfg['tta']) if self.test_cfg.get('tta') else None
         crf = self.test_cfg.get('crf')  # a POSTPROCESSORS config; 'type' defaults to DenseCRF
         self.crf = POSTPROCESSORS.build(dict(dict(type='DenseCRF'), **crf)) if crf else None
         # SegDataPreProcessor(channels_last=True): weights and inputs in NHWC, faster convolutions on CPUs and
@@ -162,9 +166,11 @@ class EncoderDecoder(BaseModel):
     def inference(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
         for meta in batch_img_metas:
             meta.setdefault('batch_input_shape', tuple(inputs.shape[-2:]))
-        if self.test_cfg.get('mode', 'whole') == 'slide':
-            return self.slide_inference(inputs, batch_img_metas)
-        return self.encode_decode(inputs, batch_img_metas)
+        forward = self.slide_inference if self.test_cfg.get('mode', 'whole') == 'slide' else self.encode_decode
+        if self.tta is not None:
+            return multi_scale_flip_logits(forward, inputs, batch_img_metas, align_corners=self.align_corners,
+                                           **self.tta)
+        return forward(inputs, batch_img_metas)
 
     def slide_inference(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
         """Average the logits of ``crop_size`` windows moved by ``stride`` over the image (last windows are
