@@ -1,15 +1,17 @@
 """segkit and MMSegmentation side by side on this machine: alternated runs, medians, ratios, the ceiling.
 
     bash ../shared/peers/setup_mmseg_venv.sh          # once: MMSegmentation 1.2.2 in /tmp/peer_mmseg
-    python tools/analysis_tools/compare_mmseg.py [--workloads forward-r50 forward-mbv2 train-r50 pipeline metric]
-        [--rounds 2] [--size 512] [--mmseg-python /tmp/peer_mmseg/bin/python]
+    python tools/analysis_tools/compare_mmseg.py [--workloads forward-r50 forward-mbv2 train-r50 train-mbv2
+        pipeline metric scaling train-batch] [--rounds 2] [--size 512] [--mmseg-python /tmp/peer_mmseg/bin/python]
 
 Each workload runs MMSegmentation's baseline and segkit's variants as separate processes, alternated (A B C A B C
 ...) for ``--rounds`` rounds, and reports the median of each command's own median, the ratio against
 MMSegmentation (> 1 is faster) and, for forwards, the effective GFLOP/s (2 x multiply-adds of the segkit model /
 time) against the machine's conv ceiling measured by ``../shared/peers/ceiling.py`` in the same run. Forwards use
 ``../shared/peers/time_forward.py`` (random weights, 21 classes, 1 x 3 x S x S), the others
-``peer_workloads.py``. The machine is noisy: only ratios from one run mean anything.
+``peer_workloads.py``. ``scaling`` times R50 forwards at 256 / 512 / 1024 and output stride 8 / 16 with peak
+memory, ``train-batch`` training steps at batch 2 / 4 / 8 (neither is in the default list: add them by name).
+The machine is noisy: only ratios from one run mean anything.
 """
 import argparse
 import json
@@ -27,15 +29,16 @@ R50 = 'configs/deeplabv3plus/r50_512x512_voc.py'
 MBV2 = 'configs/deeplabv3plus/mobilenetv2-d8_512x1024_cityscapes.py'
 MMSEG_MBV2 = 'mobilenet_v2/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
 FAST = ['model.test_cfg.fuse_bn=True', 'model.test_cfg.channels_last=True']
-INT8 = "model.test_cfg.backend=dict(type='openvino',precision='int8',calibration='random')"
+OPENVINO = ['model.test_cfg.backend.type=openvino']  # DictAction takes dotted keys, not dict(...)
 FORWARD_VARIANTS = [  # (label, --cfg-options, precision of the ceiling it is held against)
     ('segkit fp32 eager', [], 'fp32'),
     ('segkit fp32 fuse_bn+channels_last', FAST, 'fp32'),
-    ('segkit fp32 backend=onnxruntime', ["model.test_cfg.backend='onnxruntime'"], 'fp32'),
-    ('segkit fp32 backend=openvino', ["model.test_cfg.backend='openvino'"], 'fp32'),
+    ('segkit fp32 backend=onnxruntime', ['model.test_cfg.backend.type=onnxruntime'], 'fp32'),
+    ('segkit fp32 backend=openvino', OPENVINO, 'fp32'),
     ('segkit bf16 autocast+fuse_bn+channels_last', FAST + ['model.test_cfg.autocast=bfloat16'], 'bf16'),
-    ('segkit bf16 backend=openvino', ["model.test_cfg.backend=dict(type='openvino',precision='bf16')"], 'bf16'),
-    ('segkit int8 backend=openvino (NNCF)', [INT8], 'int8'),
+    ('segkit bf16 backend=openvino', OPENVINO + ['model.test_cfg.backend.precision=bf16'], 'bf16'),
+    ('segkit int8 backend=openvino (NNCF)', OPENVINO + ['model.test_cfg.backend.precision=int8',
+                                                        'model.test_cfg.backend.calibration=random'], 'int8'),
 ]
 
 
@@ -76,45 +79,63 @@ def segkit_gflop(config: str, size: int) -> float:
         return 2 * count(SEGMENTORS.build(cfg.model).eval(), (size, size))['macs'] / 1e9
 
 
-def commands(workload: str, args) -> Tuple[List[Tuple[str, List[str]]], str]:
-    """[(label, argv)] with MMSegmentation's baseline first, and the figure compared ('ms' or 'img/s')."""
+def commands(workload: str, args) -> Tuple[List[Tuple[str, str, List[str]]], str]:
+    """[(group, label, argv)]: the first command of each group is MMSegmentation's, the baseline of its group;
+    and the figure compared ('ms' or 'img/s')."""
     mmseg, me = args.mmseg_python, sys.executable
     forward = [os.path.join(PEERS, 'time_forward.py')]
     size = ['--size', str(args.size), '--iters', str(args.iters)]
+    work = [WORKLOADS_PY]
     if workload in ('forward-r50', 'forward-mbv2'):
         base = ['--arch', 'deeplabv3plus'] if workload == 'forward-r50' else ['--mmseg-config', MMSEG_MBV2]
         config = R50 if workload == 'forward-r50' else MBV2
-        cmds = [('MMSegmentation fp32', [mmseg] + forward + ['mmseg'] + base + size)]
+        cmds = [(workload, 'MMSegmentation fp32', [mmseg] + forward + ['mmseg'] + base + size)]
         for label, options, _ in FORWARD_VARIANTS:
             extra = ['--cfg-options'] + options if options else []
-            cmds.append((label, [me] + forward + ['segkit', '--config', config] + size + extra))
+            cmds.append((workload, label, [me] + forward + ['segkit', '--config', config] + size + extra))
         return cmds, 'ms'
-    work = [WORKLOADS_PY]
-    if workload in ('train-r50', 'train-mbv2'):
-        mm_cfg = [] if workload == 'train-r50' else ['--config', MMSEG_MBV2]
-        sk_cfg = ['--config', R50 if workload == 'train-r50' else MBV2]
-        step = ['--batch', '2', '--size', '256', '--iters', str(args.iters)]
-        return [('MMSegmentation fp32', [mmseg] + work + ['train-step', 'mmseg'] + mm_cfg + step),
-                ('segkit fp32', [me] + work + ['train-step', 'segkit'] + sk_cfg + step),
-                ('segkit bf16 autocast', [me] + work + ['train-step', 'segkit', '--bf16'] + sk_cfg + step)], 'ms'
-    return [('MMSegmentation', [mmseg] + work + [workload, 'mmseg']),
-            ('segkit', [me] + work + [workload, 'segkit'])], 'img/s'
+    if workload == 'scaling':  # inference time and peak memory against input size and output stride
+        cmds = []
+        for side in (256, 512, 1024):
+            for stride in (8, 16):
+                group = f'{side}x{side} OS{stride}'
+                shape = ['--size', str(side), '--output-stride', str(stride), '--iters', str(args.scaling_iters)]
+                cmds += [(group, 'MMSegmentation fp32', [mmseg] + work + ['forward', 'mmseg'] + shape),
+                         (group, 'segkit fp32 eager', [me] + work + ['forward', 'segkit'] + shape)]
+        return cmds, 'ms'
+    if workload in ('train-r50', 'train-mbv2', 'train-batch'):
+        mm_cfg = [] if workload != 'train-mbv2' else ['--config', MMSEG_MBV2]
+        sk_cfg = ['--config', MBV2 if workload == 'train-mbv2' else R50]
+        cmds = []
+        for batch in ((2, 4, 8) if workload == 'train-batch' else (2, )):
+            group = f'{workload} batch {batch}'
+            step = ['--batch', str(batch), '--size', '256',
+                    '--iters', str(args.scaling_iters if workload == 'train-batch' else args.iters)]
+            cmds += [(group, 'MMSegmentation fp32', [mmseg] + work + ['train-step', 'mmseg'] + mm_cfg + step),
+                     (group, 'segkit fp32', [me] + work + ['train-step', 'segkit'] + sk_cfg + step),
+                     (group, 'segkit bf16 autocast', [me] + work + ['train-step', 'segkit', '--bf16'] + sk_cfg + step)]
+        return cmds, 'ms'
+    return [(workload, 'MMSegmentation', [mmseg] + work + [workload, 'mmseg']),
+            (workload, 'segkit', [me] + work + [workload, 'segkit'])], 'img/s'
 
 
 def compare(workload: str, args, env) -> List[dict]:
     cmds, unit = commands(workload, args)
-    figures = {label: [] for label, _ in cmds}
+    figures = {(group, label): [] for group, label, _ in cmds}
+    memory = {}
     for _ in range(args.rounds):
-        for label, cmd in cmds:
+        for group, label, cmd in cmds:
             result = run_json(cmd, env)
-            figures[label].append(result['median_ms'] if unit == 'ms' else result['images_per_s'])
-            print(f'  {workload:<13} {label:<45} {figures[label][-1]:>9.1f} {unit}', flush=True)
-    base = statistics.median(figures[cmds[0][0]])
-    rows = []
-    for label, _ in cmds:
-        value = statistics.median(figures[label])
-        ratio = base / value if unit == 'ms' else value / base
-        rows.append(dict(workload=workload, label=label, value=value, unit=unit, ratio=ratio))
+            figures[group, label].append(result['median_ms'] if unit == 'ms' else result['images_per_s'])
+            memory[group, label] = result.get('peak_rss_mib')
+            print(f'  {group:<22} {label:<45} {figures[group, label][-1]:>9.1f} {unit}', flush=True)
+    rows, base = [], {}
+    for group, label, _ in cmds:
+        value = statistics.median(figures[group, label])
+        base.setdefault(group, value)
+        ratio = base[group] / value if unit == 'ms' else value / base[group]
+        rows.append(dict(workload=workload, group=group, label=label, value=value, unit=unit, ratio=ratio,
+                         peak_rss_mib=memory[group, label]))
     return rows
 
 
@@ -124,6 +145,7 @@ def main(argv=None):
                                                            'pipeline', 'metric'])
     parser.add_argument('--rounds', type=int, default=2)
     parser.add_argument('--iters', type=int, default=10, help='timed repetitions inside each command')
+    parser.add_argument('--scaling-iters', type=int, default=3, help='timed repetitions for scaling, train-batch')
     parser.add_argument('--size', type=int, default=512, help='forward input side')
     parser.add_argument('--mmseg-python', default='/tmp/peer_mmseg/bin/python')
     args = parser.parse_args(argv)
@@ -139,8 +161,8 @@ def main(argv=None):
     precision = {label: p for label, _, p in FORWARD_VARIANTS}
     print(f"\nceiling (3x3 conv, best layout, before/after): fp32 {before.get('fp32')}/{after.get('fp32')}, "
           f"bf16 {before.get('bf16')}/{after.get('bf16')} GFLOP/s")
-    print('| workload | variant | median | vs MMSeg | effective GFLOP/s | of ceiling |')
-    print('|---|---|---|---|---|---|')
+    print('| workload | variant | median | vs MMSeg | effective GFLOP/s | of ceiling | peak RSS |')
+    print('|---|---|---|---|---|---|---|')
     for row in rows:
         eff = share = ''
         if row['workload'] in flops:
@@ -148,8 +170,9 @@ def main(argv=None):
             eff = f'{gflops:.0f}'
             kind = precision.get(row['label'], 'fp32')
             share = f"{100 * gflops / roof[kind]:.0f} % of {kind}" if kind in roof and roof[kind] else ''
-        print(f"| {row['workload']} | {row['label']} | {row['value']:.1f} {row['unit']} | {row['ratio']:.2f}x | "
-              f'{eff} | {share} |')
+        rss = f"{row['peak_rss_mib']} MiB" if row['peak_rss_mib'] else ''
+        print(f"| {row['group']} | {row['label']} | {row['value']:.1f} {row['unit']} | {row['ratio']:.2f}x | "
+              f'{eff} | {share} | {rss} |')
 
 
 if __name__ == '__main__':

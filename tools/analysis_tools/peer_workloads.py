@@ -4,6 +4,7 @@
     PYTHONPATH=../shared/peers /tmp/peer_mmseg/bin/python tools/analysis_tools/peer_workloads.py train-step mmseg
     ... pipeline {segkit,mmseg} [--data-root ../shared/data/camvid] [--num 60]
     ... metric {segkit,mmseg} [--num 100] [--size 512]
+    ... forward {segkit,mmseg} [--size 512] [--output-stride 8|16]   (DeepLabv3+ R50, as time_forward.py)
 
 Runs in either framework's environment (only the one named is imported) and prints one JSON line, so
 ``compare_mmseg.py`` can alternate the two and compare medians from the same run.
@@ -14,6 +15,9 @@ Runs in either framework's environment (only the one named is imported) and prin
 - ``pipeline``: ``dataset[i]`` of a CamVid-layout folder through the CamVid train pipeline (load, RandomResize
   0.5-2.0, RandomCrop 256 with cat_max_ratio 0.75, flip, photometric distortion, pack), one process; images/s
   over ``--num`` images after 5 warm-ups.
+- ``forward``: ``encode_decode`` of 1 x 3 x S x S as ``../shared/peers/time_forward.py`` times it, with the
+  output stride switchable in both frameworks (MMSegmentation: ResNet strides/dilations and ASPP rates of its
+  OS16 form) and the process's peak resident memory.
 - ``metric``: IoUMetric ``process`` (one sample per call, as the test loop) + ``compute_metrics`` over ``--num``
   random ``--size`` square predictions of 21 classes with 5 % ignored labels; best of 3, images/s.
 """
@@ -75,6 +79,45 @@ def build_model(framework: str, config: str, cfg_options):
     if framework == 'mmseg':
         return build_mmseg('deeplabv3plus', config)[0]
     return build_segkit(config, cfg_options)[0]
+
+
+def mmseg_output_stride_16(cfg) -> None:
+    """MMSegmentation's DeepLabv3+ R50-D8 config edited to output stride 16 (its ResNetV1c argument form)."""
+    cfg.model.backbone.update(strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2))
+    cfg.model.decode_head.dilations = (1, 6, 12, 18)
+
+
+def forward(args) -> dict:
+    import resource
+    import_framework(args.framework)
+    sys.path.insert(0, PEERS)
+    import time_forward
+    torch.manual_seed(0)
+    if args.framework == 'mmseg':
+        from mmengine.config import Config
+        fromfile = Config.fromfile
+        if args.output_stride == 16:  # time_forward builds from the file: edit what it reads
+            def edited(*a, **k):
+                cfg = fromfile(*a, **k)
+                mmseg_output_stride_16(cfg)
+                return cfg
+            Config.fromfile = edited
+        model, run = time_forward.build_mmseg('deeplabv3plus')
+        Config.fromfile = fromfile
+    else:
+        options = dict(args.cfg_options or {}, **{'model.output_stride': args.output_stride})
+        model, run = time_forward.build_segkit(args.config, options)
+    model.eval()
+    x = torch.randn(1, 3, args.size, args.size)
+    times = []
+    with torch.inference_mode():
+        for i in range(3 + args.iters):
+            start = time.perf_counter()
+            run(x)
+            if i >= 3:
+                times.append((time.perf_counter() - start) * 1e3)
+    return dict(size=args.size, output_stride=args.output_stride, median_ms=round(statistics.median(times), 1),
+                peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
 def train_step(args) -> dict:
@@ -155,13 +198,14 @@ def metric(args) -> dict:
 def main(argv=None):
     from mmengine.config import DictAction
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('workload', choices=['train-step', 'pipeline', 'metric'])
+    parser.add_argument('workload', choices=['train-step', 'pipeline', 'metric', 'forward'])
     parser.add_argument('framework', choices=['segkit', 'mmseg'])
     parser.add_argument('--config', help='segkit: a segkit config; mmseg: a config under its configs/ folder '
                         '(default: the DeepLabv3+ R50-D8 base model of each)')
     parser.add_argument('--batch', type=int, default=2)
     parser.add_argument('--size', type=int, default=None, help='train-step: crop side (256); metric: map side (512)')
     parser.add_argument('--iters', type=int, default=5)
+    parser.add_argument('--output-stride', type=int, default=8, choices=[8, 16], help='forward: 8 or 16')
     parser.add_argument('--bf16', action='store_true', help='train-step, segkit: CPU bfloat16 autocast')
     parser.add_argument('--num', type=int, default=None, help='pipeline: images (60); metric: predictions (100)')
     parser.add_argument('--data-root', default=os.path.join(os.path.dirname(REPO), 'shared', 'data', 'camvid'))
@@ -171,10 +215,11 @@ def main(argv=None):
         args.config = os.path.join(REPO, 'configs', 'deeplabv3plus', 'r50_512x512_voc.py')
     if args.bf16 and args.framework == 'mmseg':
         parser.error('--bf16 is measured for segkit only (the targets compare against MMSegmentation fp32)')
-    defaults = {'train-step': (256, None), 'pipeline': (None, 60), 'metric': (512, 100)}[args.workload]
+    defaults = {'train-step': (256, None), 'pipeline': (None, 60), 'metric': (512, 100),
+                'forward': (512, None)}[args.workload]
     args.size = args.size or defaults[0]
     args.num = args.num or defaults[1]
-    run = {'train-step': train_step, 'pipeline': pipeline, 'metric': metric}[args.workload]
+    run = {'train-step': train_step, 'pipeline': pipeline, 'metric': metric, 'forward': forward}[args.workload]
     result = run(args)
     print(json.dumps(dict(workload=args.workload, framework=args.framework, config=args.config,
                           bf16=args.bf16, threads=torch.get_num_threads(), **result)))
