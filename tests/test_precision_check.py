@@ -28,3 +28,13 @@ def test_reports_miou_agreement_and_per_class_rows(trained, capsys):
     assert rows['fp32-fused'][0] == rows['fp32'][0]  # folding BN changes no prediction of this model
     assert float(rows['bf16'][2].strip(' %')) > 90
     assert '| background |' in out and '| cross |' in out  # the per-class table names the classes
+
+
+def test_tta_benchmark_times_both_ways_and_counts_page_faults(trained, capsys):
+    import benchmark_tta
+    config, checkpoint = trained
+    rows = benchmark_tta.main([config, checkpoint, '--num-images', '1'])
+    assert [r['way'] for r in rows] == ['pipeline', 'in-model']
+    for r in rows:
+        assert 0 < r['forwards'] < r['seconds'] and r['faults'] >= 0
+    assert '| in-model |' in capsys.readouterr().out

@@ -1,0 +1,85 @@
+"""Time and memory churn of multi-scale + flip testing: the in-model way (``--tta``) against the data-pipeline way
+(``--tta-pipeline``, MMSegmentation's), on a config's validation images.
+
+    python tools/analysis_tools/benchmark_tta.py CONFIG [CHECKPOINT] [--num-images 5] [--cfg-options ...]
+
+For each way: seconds per image (data loading included, as tools/test.py runs it), the part of it spent in the
+network's forward passes (``encode_decode``, timed inside), the overhead beyond those forwards, and minor page
+faults per image (``getrusage``: each is a fresh page the allocator had to map, i.e. memory churn). Both ways run
+the config's ``tta_scales`` with flips.
+"""
+import argparse
+import os
+import resource
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+import torch  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint', nargs='?')
+    parser.add_argument('--num-images', type=int, default=5)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def timed_forwards(segmentor):
+    """Wrap ``segmentor.encode_decode`` so the seconds spent in it add up in the returned list."""
+    spent = [0.0]
+    inner = segmentor.encode_decode
+
+    def encode_decode(inputs, metas):
+        start = time.perf_counter()
+        out = inner(inputs, metas)
+        spent[0] += time.perf_counter() - start
+        return out
+    segmentor.encode_decode = encode_decode
+    return spent
+
+
+def run(way: str, args) -> dict:
+    from mmengine.dataset import pseudo_collate
+
+    from segkit.apis import init_model
+    from segkit.registry import DATASETS
+    model = init_model(args.config, args.checkpoint, cfg_options=args.cfg_options,
+                       tta='pipeline' if way == 'pipeline' else True)
+    segmentor = model.module if way == 'pipeline' else model
+    dataset_cfg = model.cfg.val_dataloader.dataset.copy()
+    if way == 'pipeline':
+        dataset_cfg.pipeline = model.cfg.tta_pipeline
+    dataset = DATASETS.build(dataset_cfg)
+    spent = timed_forwards(segmentor)
+    with torch.no_grad():
+        model.test_step(pseudo_collate([dataset[0]]))  # warm-up (and the first call's one-off work)
+        spent[0] = 0.0
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        start = time.perf_counter()
+        for i in range(args.num_images):
+            model.test_step(pseudo_collate([dataset[1 + i % (len(dataset) - 1)]]))
+        total = time.perf_counter() - start
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    n = args.num_images
+    return dict(way=way, seconds=total / n, forwards=spent[0] / n, faults=faults / n)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    rows = [run(way, args) for way in ('pipeline', 'in-model')]
+    print(f'{args.num_images} validation images of {args.config}, scales and flips of its tta_scales')
+    print('| way | s / image | in forwards | overhead beyond the forwards | minor page faults / image |')
+    print('|---|---|---|---|---|')
+    for r in rows:
+        overhead = 100 * (r['seconds'] - r['forwards']) / r['forwards']
+        print(f"| {r['way']} | {r['seconds']:.3f} | {r['forwards']:.3f} | {overhead:.1f} % | {r['faults']:,.0f} |")
+    return rows
+
+
+if __name__ == '__main__':
+    main()
