@@ -126,6 +126,7 @@ def train_step(args) -> dict:
     data_sample_type, _, _ = import_framework(args.framework)
     torch.manual_seed(0)
     model = build_model(args.framework, args.config, args.cfg_options).train()
+    model.data_preprocessor.size = (args.size, args.size)  # the crop trained here, not the config's (512)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     if args.bf16:
         from segkit.engine.optim_wrapper import AutocastOptimWrapper
