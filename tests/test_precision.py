@@ -73,6 +73,9 @@ def test_cpu_choices():
     assert resolve_precision(plain, amp=True, device='cpu').type == 'AutocastOptimWrapper'
     assert resolve_precision(plain, amp=False, device='cuda') == plain
     assert resolve_precision(CPU_BF16, amp=False, device='cpu').device_type == 'cpu'
+    fp32_override = dict(CPU_BF16, type='OptimWrapper')  # --cfg-options optim_wrapper.type=OptimWrapper
+    assert resolve_precision(fp32_override, amp=False, device='cpu') == dict(
+        type='OptimWrapper', optimizer=CPU_BF16['optimizer'], clip_grad=None)
 
 
 def test_amp_wrapper_from_translation_builds(fake_cuda, monkeypatch):

@@ -3,7 +3,10 @@
 ==========================================  ======  =======  ==========================================
 config ``optim_wrapper.type``               device  --amp    trains with
 ==========================================  ======  =======  ==========================================
-``OptimWrapper``                            any     no       float32 (unchanged)
+``OptimWrapper``                            any     no       float32 (``dtype``, ``device_type``,
+                                                             ``loss_scale`` dropped: so
+                                                             ``--cfg-options optim_wrapper.type=OptimWrapper``
+                                                             turns a bf16 config into float32)
 ``OptimWrapper``                            cpu     yes      ``AutocastOptimWrapper`` bfloat16
 any                                         cuda    yes      ``AmpOptimWrapper`` float16, dynamic loss scale
 ``AutocastOptimWrapper(dtype=D)``           cpu     any      autocast D on the CPU
@@ -42,6 +45,12 @@ def resolve_precision(optim_wrapper: dict, amp: bool, device: str) -> ConfigDict
     """The optimizer-wrapper config that trains at the precision the table in this module gives."""
     cfg = ConfigDict(optim_wrapper)
     kind = str(cfg.get('type', 'OptimWrapper')).split('.')[-1]
+    mixed_only = [key for key in ('dtype', 'device_type', 'loss_scale') if key in cfg]
+    if kind == 'OptimWrapper' and mixed_only:  # --cfg-options optim_wrapper.type=OptimWrapper on a bf16 config
+        for key in mixed_only:
+            cfg.pop(key)
+        print_log(f"precision: optim_wrapper type='OptimWrapper' trains in float32; dropped {mixed_only} left "
+                  'from a mixed-precision wrapper (segkit.engine.precision)', logger='current')
     if device == 'cuda':
         if kind == AMP:
             return cfg

@@ -29,6 +29,7 @@ R50 = 'configs/deeplabv3plus/r50_512x512_voc.py'
 MBV2 = 'configs/deeplabv3plus/mobilenetv2-d8_512x1024_cityscapes.py'
 MMSEG_MBV2 = 'mobilenet_v2/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
 FAST = ['model.test_cfg.fuse_bn=True', 'model.test_cfg.channels_last=True']
+NHWC = ['--cfg-options', 'model.data_preprocessor.channels_last=True']  # training in channels-last
 OPENVINO = ['model.test_cfg.backend.type=openvino']  # DictAction takes dotted keys, not dict(...)
 FORWARD_VARIANTS = [  # (label, --cfg-options, precision of the ceiling it is held against)
     ('segkit fp32 eager', [], 'fp32'),
@@ -111,9 +112,11 @@ def commands(workload: str, args) -> Tuple[List[Tuple[str, str, List[str]]], str
             group = f'{workload} batch {batch}'
             step = ['--batch', str(batch), '--size', '256',
                     '--iters', str(args.scaling_iters if workload == 'train-batch' else args.iters)]
+            segkit = [me] + work + ['train-step', 'segkit'] + sk_cfg + step
             cmds += [(group, 'MMSegmentation fp32', [mmseg] + work + ['train-step', 'mmseg'] + mm_cfg + step),
-                     (group, 'segkit fp32', [me] + work + ['train-step', 'segkit'] + sk_cfg + step),
-                     (group, 'segkit bf16 autocast', [me] + work + ['train-step', 'segkit', '--bf16'] + sk_cfg + step)]
+                     (group, 'segkit fp32', segkit), (group, 'segkit fp32 channels_last', segkit + NHWC),
+                     (group, 'segkit bf16 autocast', segkit + ['--bf16']),
+                     (group, 'segkit bf16 autocast channels_last', segkit + ['--bf16'] + NHWC)]
         return cmds, 'ms'
     return [(workload, 'MMSegmentation', [mmseg] + work + [workload, 'mmseg']),
             (workload, 'segkit', [me] + work + [workload, 'segkit'])], 'img/s'
