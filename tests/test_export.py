@@ -63,6 +63,12 @@ def test_onnx_static_and_tools_test_scores_it_like_the_checkpoint(tiny, capsys):
     for name, weights in [('pytorch', tiny['checkpoint']), ('onnx', str(onnx_file))]:
         scores[name] = test_tool.main([tiny['config'], weights, '--work-dir', str(tiny['tmp'] / f'test_{name}')])
     assert scores['onnx'] == pytest.approx(scores['pytorch'], abs=1e-6)  # 32 px data: no resizing on either side
+    # An MMSegmentation-style config names its data preprocessor at the top level too (the CamVid configs do); the
+    # Runner must not hand it to the exported model, whose graph normalises by itself.
+    mmseg_style = tiny['tmp'] / 'tiny_top_level_preprocessor.py'
+    mmseg_style.write_text(f"_base_ = [{tiny['config']!r}]\ndata_preprocessor = dict(type='SegDataPreProcessor')\n")
+    assert test_tool.main([str(mmseg_style), str(onnx_file), '--work-dir', str(tiny['tmp'] / 'test_mmseg_style')]) \
+        == pytest.approx(scores['onnx'], abs=1e-6)
     assert set(scores['onnx']) >= {'aAcc', 'mIoU', 'mAcc'}
     with pytest.raises(ValueError, match='--tta'):
         test_tool.main([tiny['config'], str(onnx_file), '--tta'])

@@ -1,19 +1,13 @@
 """tools/web_demo.py end to end in a real headless Chromium: start the server on a free loopback port, upload a real
 image, wait for the overlay and the legend, check the overlay's pixels, stop the server."""
 import importlib.util
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import cv2
 import numpy as np
 import pytest
 
-from tests.tools_support import REPO, real_image, write_tiny_checkpoint
+from tests.tools_support import real_image, web_demo_server, write_tiny_checkpoint
 
 CHROMIUM = next(filter(None, (shutil.which(name) for name in ('chromium', 'chromium-browser', 'google-chrome'))),
                 None)
@@ -25,45 +19,11 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_serving(url: str, server: subprocess.Popen, seconds: float = 240) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f'the demo server exited early:\n{server.stdout.read()}')
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f'the demo server did not answer on {url} within {seconds} s')
-
-
 @pytest.fixture
 def server(tmp_path):
     config, checkpoint = write_tiny_checkpoint(tmp_path)
-    port = free_port()
-    env = dict(os.environ, PYTHONPATH=f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
-    process = subprocess.Popen([sys.executable, str(REPO / 'tools' / 'web_demo.py'), str(config), str(checkpoint),
-                                '--port', str(port)], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    url = f'http://127.0.0.1:{port}/'
-    try:
-        wait_until_serving(url, process)
+    with web_demo_server(str(config), str(checkpoint), cwd=tmp_path) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_upload_shows_overlay_legend_and_time(server, tmp_path):

@@ -1,7 +1,14 @@
 """Inputs for the tests of the after-training tools: a real image and a tiny model saved as config + checkpoint."""
+import os
+import socket
+import subprocess
+import sys
 import textwrap
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Tuple
+from typing import Iterator, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -78,3 +85,44 @@ def write_tiny_checkpoint(tmp_path: Path, seed: int = 0) -> Tuple[Path, Path]:
     checkpoint = tmp_path / 'tiny.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {'dataset_meta': dict(model.dataset_meta)}}, checkpoint)
     return config, checkpoint
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, seconds: float = 240) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f'the demo server exited early:\n{server.stdout.read()}')
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f'the demo server did not answer on {url} within {seconds} s')
+
+
+@contextmanager
+def web_demo_server(config: str, checkpoint: str, cwd: Optional[Path] = None) -> Iterator[str]:
+    """tools/web_demo.py serving ``config`` + ``checkpoint`` on a free loopback port; yields its URL, then stops it."""
+    port = free_port()
+    env = dict(os.environ, PYTHONPATH=f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+    process = subprocess.Popen([sys.executable, str(REPO / 'tools' / 'web_demo.py'), config, checkpoint,
+                                '--port', str(port)], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    url = f'http://127.0.0.1:{port}/'
+    try:
+        wait_until_serving(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -71,7 +71,9 @@ def use_exported_model(cfg: Config, path: str) -> bool:
     if not is_exported_model(path):
         return False
     align_corners = cfg.model.get('decode_head', {}).get('align_corners', False)
+    # The graph normalises and pads by itself. The data preprocessor is named so that the Runner does not put a
+    # config's top-level ``data_preprocessor`` (MMSegmentation style, as in the CamVid configs) into this model.
     cfg.model = ConfigDict(type='BackendSegmentor', model_file=str(Path(path).resolve()),
-                           align_corners=bool(align_corners))
+                           align_corners=bool(align_corners), data_preprocessor=dict(type='BaseDataPreprocessor'))
     cfg.load_from = None
     return True
