@@ -39,7 +39,8 @@ def parse_args(argv=None):
     parser.add_argument('--out', default='work_dirs/inference', help='output folder (default work_dirs/inference)')
     parser.add_argument('--opacity', type=float, default=0.5, help='weight of the class colours in the overlay')
     parser.add_argument('--device', default='cpu', help="torch device, e.g. 'cuda:0'")
-    parser.add_argument('--tta', action='store_true', help="multi-scale + flip inside the model at the config's tta_scales")
+    parser.add_argument('--tta', action='store_true',
+                        help="multi-scale + flip inside the model at the config's tta_scales")
     parser.add_argument('--batch-size', type=int, default=1, help='images per forward pass (folders)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     args = parser.parse_args(argv)

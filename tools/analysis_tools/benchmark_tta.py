@@ -45,6 +45,7 @@ def timed_forwards(segmentor):
 
 def run(way: str, args) -> dict:
     from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
 
     from segkit.apis import init_model
     from segkit.registry import DATASETS
@@ -54,6 +55,7 @@ def run(way: str, args) -> dict:
     dataset_cfg = model.cfg.val_dataloader.dataset.copy()
     if way == 'pipeline':
         dataset_cfg.pipeline = model.cfg.tta_pipeline
+    init_default_scope('segkit')  # TestTimeAug builds its transforms through the default scope
     dataset = DATASETS.build(dataset_cfg)
     spent = timed_forwards(segmentor)
     with torch.no_grad():

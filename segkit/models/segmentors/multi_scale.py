@@ -3,9 +3,9 @@
 ``model.test_cfg.tta=dict(scales=(0.5, 0.75, 1.0, 1.25, 1.5, 1.75), flip=True)`` averages the class
 probabilities of every scale of the image and of its mirror image. Unlike a ``TestTimeAug`` data pipeline
 (``SegTTAModel``), the views are made from the already normalised batch, so the image and its label are loaded
-once, an image and its mirror go through the network as one batch, and each view's probabilities are added
-into one buffer at the input's size: no per-view copies of the image, the label or full-size logits are kept.
-It combines with every other ``test_cfg`` option (slide mode, autocast, fuse_bn, backends, CRF).
+once and each view's probabilities are added into one buffer at the input's size: no per-view copies of the
+image, the label or full-size logits are kept. It combines with every other ``test_cfg`` option (slide mode,
+autocast, fuse_bn, backends, CRF).
 """
 from typing import Callable, List, Mapping, Sequence
 
@@ -34,9 +34,11 @@ def multi_scale_flip_logits(forward: Forward, inputs: torch.Tensor, batch_img_me
 
     ``forward(x, metas)`` returns logits at the size of ``x``. Views are resized from ``inputs`` with bilinear
     interpolation (as ``Resize(scale_factor=s, keep_ratio=True)`` sizes them: ``round(side * s)``); a mirror
-    view shares the forward pass of its image (batch ``2N``) and is flipped back before it is added.
+    view is flipped back before it is added. Views run one after another: on CPUs an image and its mirror as one
+    batch of 2N was slower than two forwards (larger activations, more fresh pages; measured with
+    ``tools/analysis_tools/benchmark_tta.py``).
     """
-    n, _, h, w = inputs.shape
+    h, w = inputs.shape[-2:]
     total = None
     views = 0
     for scale in scales:
@@ -44,20 +46,15 @@ def multi_scale_flip_logits(forward: Forward, inputs: torch.Tensor, batch_img_me
         x = inputs if size == (h, w) else F.interpolate(inputs, size=size, mode='bilinear',
                                                         align_corners=align_corners)
         metas = [dict(meta, img_shape=size, batch_input_shape=size, pad_shape=size) for meta in batch_img_metas]
-        if flip:
-            x = torch.cat([x, x.flip(-1)])
-            metas = metas + metas
-        logits = forward(x, metas)
-        if logits.shape[-2:] != (h, w):
-            logits = F.interpolate(logits, size=(h, w), mode='bilinear', align_corners=align_corners)
-        probs = logits.float().softmax(dim=1)
-        del logits
-        if flip:
-            probs = probs[:n].add_(probs[n:].flip(-1))
-        if total is None:
-            total = probs
-        else:
-            total.add_(probs)
-        views += 2 if flip else 1
-        del probs
+        for mirror in ((False, True) if flip else (False, )):
+            logits = forward(x.flip(-1) if mirror else x, metas)
+            if mirror:
+                logits = logits.flip(-1)
+            if logits.shape[-2:] != (h, w):
+                logits = F.interpolate(logits, size=(h, w), mode='bilinear', align_corners=align_corners)
+            probs = logits.float().softmax(dim=1)
+            del logits
+            total = probs if total is None else total.add_(probs)
+            del probs
+            views += 1
     return total.div_(views).clamp_min_(1e-12).log_()
