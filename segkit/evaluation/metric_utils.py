@@ -50,7 +50,7 @@ def _confusion_with_misses(pred: torch.Tensor, label: torch.Tensor, num_classes:
         valid = (label >= 0) & (label < k)
         if 0 <= ignore_index < k:
             valid &= label != ignore_index
-        torch.where(valid, label.to(torch.int64), k, out=index)
+        index.copy_(torch.where(valid, label, k))  # the rarer case: negative labels or an ignore_index < k
     index.mul_(k + 1)
     if pred_min >= 0 and pred_max < k:
         index.add_(pred)
