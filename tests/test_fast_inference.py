@@ -144,8 +144,8 @@ def _trained_tiny_model(steps=150):
 
 @pytest.mark.slow
 def test_runtime_backends_agree_with_the_eager_model(tmp_path):
-    """ONNX Runtime / OpenVINO fp32 give the eager logits; OpenVINO bf16 and int8 (NNCF, calibrated on images read
-    from a folder through the data preprocessor) give the same classes on nearly every pixel."""
+    """ONNX Runtime / OpenVINO fp32 give the eager logits; bf16 (torch autocast, OpenVINO) and int8 (NNCF, calibrated
+    on images read from a folder through the data preprocessor) give the same classes on nearly every pixel."""
     pytest.importorskip('onnxruntime')
     pytest.importorskip('openvino')
     pytest.importorskip('nncf')
@@ -160,20 +160,22 @@ def test_runtime_backends_agree_with_the_eager_model(tmp_path):
     for i, image in enumerate(batch(n=8)[0]):  # network inputs back to BGR uint8 files, as training images are
         rgb = (image * std + mean).clamp(0, 255).round().byte()
         cv2.imwrite(str(calibration / f'{i}.png'), rgb.flip(0).permute(1, 2, 0).numpy())
-    cases = [(dict(type='onnxruntime'), 1e-4, 1.0), (dict(type='openvino'), 1e-4, 1.0),
-             (dict(type='openvino', precision='bf16'), None, 0.99),
-             (dict(type='openvino', precision='int8', calibration=dict(images=str(calibration), num=8)), None, 0.97)]
-    for backend, atol, agreement in cases:
-        model = _build(PREPROCESSED, backend=backend)
+    cases = [(dict(backend=dict(type='onnxruntime')), 1e-4, 1.0), (dict(backend=dict(type='openvino')), 1e-4, 1.0),
+             (dict(autocast='bfloat16', fuse_bn=True, channels_last=True), None, 0.99),
+             (dict(backend=dict(type='openvino', precision='bf16')), None, 0.99),
+             (dict(backend=dict(type='openvino', precision='int8', calibration=dict(images=str(calibration), num=8))),
+              None, 0.97)]
+    for options, atol, agreement in cases:
+        model = _build(PREPROCESSED, **options)
         model.load_state_dict(trained.state_dict())
         got = _logits(model, images)
         assert got.shape == expected.shape
         if atol is not None:
-            assert torch.allclose(got, expected, atol=atol, rtol=1e-4), (backend, (got - expected).abs().max())
+            assert torch.allclose(got, expected, atol=atol, rtol=1e-4), (options, (got - expected).abs().max())
         else:
-            assert not torch.equal(got, expected), backend  # it really ran at another precision
+            assert not torch.equal(got, expected), options  # it really ran at another precision
         same = (got.argmax(1) == expected.argmax(1)).float().mean().item()
-        assert same >= agreement, (backend, same)
+        assert same >= agreement, (options, same)
     assert _logits(model, torch.randn(1, 3, 40, 56)).shape == (1, 4, 40, 56)  # another shape: its own compile
 
 

@@ -1,5 +1,5 @@
 """Draw label maps over images: a colour blend, and image | ground truth | prediction panels."""
-from typing import Optional, Sequence
+from typing import Sequence
 
 import cv2
 import numpy as np

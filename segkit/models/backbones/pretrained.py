@@ -135,4 +135,3 @@ def unreachable_message(checkpoint: str, exc: Exception) -> str:
             'once with network access (mmengine caches them under ~/.cache/torch/hub/checkpoints), or set '
             'model.backbone.init_cfg.checkpoint to a local file, or model.backbone.init_cfg=None to train from '
             'scratch.')
-
