@@ -17,6 +17,7 @@ from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
 from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
                                         prepare_for_launcher, shutdown_distributed)
 from segkit.deployment import use_exported_model  # noqa: E402
+from segkit.models.segmentors.multi_scale import enable_config_tta  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 from segkit.evaluation.prediction_writer import OUTPUT_FORMATS  # noqa: E402
 from segkit.evaluation.test_outputs import add_test_outputs  # noqa: E402
@@ -51,14 +52,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def enable_tta(cfg, config_path: str) -> None:
-    """``model.test_cfg.tta`` at the config's ``tta_scales`` with flips (MS + Flip, inside the model)."""
-    if 'tta_scales' not in cfg:
-        raise KeyError(f'{config_path} has no tta_scales for --tta (see configs/_base_/datasets/ms_flip_tta.py)')
-    test_cfg = cfg.model.setdefault('test_cfg', ConfigDict(mode='whole'))
-    test_cfg['tta'] = ConfigDict(scales=list(cfg.tta_scales), flip=True)
-
-
 def build_config(args):
     cfg = load_config(args.config, args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
@@ -79,7 +72,7 @@ def build_config(args):
         crf.update(test_cfg.get('crf') or {})  # --cfg-options model.test_cfg.crf.bi_w=5 tunes it
         test_cfg['crf'] = crf
     if args.tta:
-        enable_tta(cfg, args.config)
+        enable_config_tta(cfg, args.config)
     if args.tta_pipeline:
         if 'tta_pipeline' not in cfg:
             raise KeyError(f'{args.config} has no tta_pipeline for --tta (see configs/_base_/datasets/*.py)')

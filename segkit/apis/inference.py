@@ -22,6 +22,7 @@ from mmengine.runner import load_checkpoint
 
 from segkit.engine.checkpoint import safe_checkpoint_io
 from segkit.engine.config_setup import replace_sync_bn
+from segkit.models.segmentors.multi_scale import enable_config_tta
 from segkit.registry import SEGMENTORS
 from segkit.structures import SegDataSample
 from segkit.visualization import add_legend, draw_overlay, get_palette, legend_entries
@@ -46,9 +47,7 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     if tta not in (False, True, 'pipeline'):
         raise ValueError(f"init_model: tta must be False, True or 'pipeline', got {tta!r}")
     if tta is True:
-        if 'tta_scales' not in cfg:
-            raise KeyError(f'{config} has no tta_scales for tta=True (see configs/_base_/datasets/ms_flip_tta.py)')
-        cfg.model.setdefault('test_cfg', dict(mode='whole'))['tta'] = dict(scales=list(cfg.tta_scales), flip=True)
+        enable_config_tta(cfg, str(config))
     if checkpoint is not None:  # no ImageNet initialisation when weights come from a checkpoint
         cfg.model.backbone.pop('init_cfg', None)
     scope = cfg.get('default_scope', 'segkit')

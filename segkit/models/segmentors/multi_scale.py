@@ -28,6 +28,16 @@ def check_tta_option(value: Mapping) -> dict:
     return dict(scales=scales, flip=bool(value.get('flip', True)))
 
 
+def enable_config_tta(cfg, config_path: str) -> None:
+    """Set ``cfg.model.test_cfg.tta`` to the config's ``tta_scales`` with flips (for --tta and init_model(tta=True))."""
+    from mmengine.config import ConfigDict
+    if 'tta_scales' not in cfg:
+        raise KeyError(f'{config_path} has no tta_scales for multi-scale + flip testing '
+                       '(see configs/_base_/datasets/ms_flip_tta.py)')
+    test_cfg = cfg.model.setdefault('test_cfg', ConfigDict(mode='whole'))
+    test_cfg['tta'] = ConfigDict(scales=list(cfg.tta_scales), flip=True)
+
+
 def multi_scale_flip_logits(forward: Forward, inputs: torch.Tensor, batch_img_metas: List[dict], *,
                             scales: Sequence[float], flip: bool, align_corners: bool) -> torch.Tensor:
     """Log of the mean softmax over ``scales`` x (image[, mirror]), at the size of ``inputs``.
