@@ -10,6 +10,7 @@ import pytest
 from segkit.datasets import HardImageRepeatDataset
 from segkit.datasets.label_stats import class_weights, label_histograms
 from segkit.registry import DATASETS
+from tests.conftest import CAMVID
 
 REPO = Path(__file__).resolve().parents[1]
 CLASSES = ('a', 'b', 'c', 'd', 'e')
@@ -65,6 +66,18 @@ def test_class_weights_tool_prints_the_chosen_list(tmp_path, capsys):
     expected = ', '.join(f'{1 / math.log(1.02 + n / 78):.3f}' for n in (63, 6, 8, 1, 0))
     assert out.strip().endswith(f'class_weight=[{expected}]')
     assert 'inv_sqrt' in out and 'median' in out
+
+
+@pytest.mark.skipif(not (CAMVID / 'train.txt').exists(), reason='needs ../shared/data/camvid')
+def test_camvid_config_weights_are_those_of_its_training_labels():
+    """The CamVid tables in configs/_base_/datasets/camvid.py are the tool's output on the real train split."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(str(REPO / 'configs' / '_base_' / 'datasets' / 'camvid.py'))
+    cfg.train_dataloader.dataset.update(data_root=str(CAMVID), pipeline=[])
+    counts, image_pixels = label_histograms(DATASETS.build(cfg.train_dataloader.dataset))
+    for key, method in (('camvid_class_weight', 'median'), ('camvid_class_weight_inv_sqrt', 'inv_sqrt')):
+        computed = np.round(class_weights(counts, image_pixels, method), 3)
+        assert cfg[key] == pytest.approx(computed, abs=1e-3), key
 
 
 def repeated(tmp_path, **kwargs):

@@ -46,8 +46,10 @@ def test_min_kept_is_per_image():
 
 
 def test_head_losses_see_only_kept_pixels():
+    torch.manual_seed(0)
     head = ASPPHead(in_channels=4, channels=4, num_classes=3, dilations=(1, ), dropout_ratio=0,
                     norm_cfg=dict(type='BN'), sampler=dict(type='OHEMPixelSampler', thresh=0.5, min_kept=10))
+    head.classifier.weight.data.mul_(100)  # initial logits are near 0 (every pixel at 1/3, all below 0.5)
     assert isinstance(head.sampler, OHEMPixelSampler) and head.sampler.ignore_index == 255
     feats = [torch.randn(2, 4, 4, 4)]
     labels = torch.randint(0, 3, (2, 8, 8))
@@ -66,3 +68,17 @@ def test_errors_and_registry():
     assert isinstance(PIXEL_SAMPLERS.build(dict(type='OHEMPixelSampler', thresh=0.7)), OHEMPixelSampler)
     with pytest.raises(ValueError, match='thresh is a probability'):
         OHEMPixelSampler(thresh=7)
+
+
+def test_min_kept_of_a_whole_crop_is_warned_once(capsys):
+    """MMSegmentation's min_kept=100000 on a 256x256 crop keeps every pixel: said once, with a value that works."""
+    from mmengine.logging import MMLogger
+    MMLogger.get_instance('test_ohem_noop')  # the 'current' logger, printing to the console
+    sampler = OHEMPixelSampler(thresh=0.7, min_kept=6)
+    capsys.readouterr()
+    assert kept(sampler) == [0, 1, 2, 3, 4]
+    assert kept(sampler) == [0, 1, 2, 3, 4]
+    assert kept(OHEMPixelSampler(thresh=0.7, min_kept=5)) == [0, 1, 2, 3, 4]  # 5 of 6 pixels: not a no-op
+    out = capsys.readouterr().out
+    assert out.count('OHEMPixelSampler') == 1
+    assert 'min_kept=6 per image' in out and '1x6 crop' in out and 'e.g. 1)' in out

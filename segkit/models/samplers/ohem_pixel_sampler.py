@@ -4,6 +4,7 @@ from typing import Optional
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 
 from segkit.registry import PIXEL_SAMPLERS
 
@@ -30,6 +31,7 @@ class OHEMPixelSampler:
         self.thresh = thresh
         self.min_kept = min_kept
         self.ignore_index = ignore_index
+        self._warned_noop = False
 
     @torch.no_grad()
     def sample(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -39,6 +41,12 @@ class OHEMPixelSampler:
         valid_prob = true_prob[valid]
         num_kept = min(self.min_kept * labels.shape[0], valid_prob.numel())
         if num_kept == valid_prob.numel():  # at least min_kept wanted: every labelled pixel is kept
+            if self.min_kept >= labels[0].numel() and not self._warned_noop:
+                self._warned_noop = True
+                print_log(f'OHEMPixelSampler: min_kept={self.min_kept} per image is at least the {labels[0].numel()} '
+                          f'pixels of a {labels.shape[-2]}x{labels.shape[-1]} crop, so every pixel is kept and the '
+                          f'sampler does nothing; set min_kept to a share of the crop (e.g. '
+                          f'{labels[0].numel() // 4})', logger='current', level=30)
             return valid
         kept = torch.zeros_like(valid)
         if num_kept > 0:
