@@ -17,10 +17,10 @@ from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
 from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
                                         prepare_for_launcher, shutdown_distributed)
 from segkit.deployment import use_exported_model  # noqa: E402
-from segkit.models.segmentors.multi_scale import enable_config_tta  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 from segkit.evaluation.prediction_writer import OUTPUT_FORMATS  # noqa: E402
 from segkit.evaluation.test_outputs import add_test_outputs  # noqa: E402
+from segkit.models.segmentors.multi_scale import enable_config_tta  # noqa: E402
 
 
 def parse_args(argv=None):

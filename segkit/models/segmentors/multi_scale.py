@@ -11,6 +11,7 @@ from typing import Callable, List, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
+from mmengine.config import ConfigDict
 
 Forward = Callable[[torch.Tensor, List[dict]], torch.Tensor]
 
@@ -30,7 +31,6 @@ def check_tta_option(value: Mapping) -> dict:
 
 def enable_config_tta(cfg, config_path: str) -> None:
     """Set ``cfg.model.test_cfg.tta`` to the config's ``tta_scales`` with flips (for --tta and init_model(tta=True))."""
-    from mmengine.config import ConfigDict
     if 'tta_scales' not in cfg:
         raise KeyError(f'{config_path} has no tta_scales for multi-scale + flip testing '
                        '(see configs/_base_/datasets/ms_flip_tta.py)')
