@@ -43,7 +43,7 @@ __all__ = [
     'DATA_PREPROCESSORS',
     'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR', 'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATA_SAMPLERS',
-    'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS', 'POSTPROCESSORS'
+    'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS', 'POSTPROCESSORS', 'RUNTIMES'
 ]
 
 
@@ -125,6 +125,9 @@ LOSSES = _own('loss', ['segkit.models.losses'])
 PIXEL_SAMPLERS = _own('pixel_sampler', ['segkit.models.samplers'])
 DATA_PREPROCESSORS = _own('data_preprocessor', ['segkit.models.data_preprocessor'])
 POSTPROCESSORS = _own('postprocessor', ['segkit.models.postprocessors'])  # test_cfg.crf: refine the probabilities
+# test_cfg.backend.type: runtimes that run an exported copy of the network (filled by segkit.deployment, so that
+# models/ reaches them by name, never by import).
+RUNTIMES = _own('runtime', ['segkit.deployment.runtime_net'])
 
 # Kinds built by mmengine's Runner (found through default_scope='segkit').
 SEGMENTORS = _child('segmentor', MMENGINE_MODELS, ['segkit.models.segmentors', 'segkit.deployment'])

@@ -13,7 +13,8 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import MODELS
 
 from segkit.models.postprocessors import DenseCRF, PermutohedralLattice
-from segkit.models.postprocessors.refine import source_image
+from segkit.models.inference import TTAOptions
+from segkit.models.inference.crf import source_image
 from segkit.registry import POSTPROCESSORS
 from tests.helpers import tiny_deeplabv3plus
 
@@ -195,17 +196,14 @@ def test_in_memory_images_are_recovered_from_the_network_input(tmp_path):
 
 def test_tta_runs_the_crf_once_on_the_merged_probabilities(tmp_path):
     plain, refined = models_with_and_without_crf()
-    tta_plain = MODELS.build(dict(type='SegTTAModel', module=plain)).eval()
-    tta_crf = MODELS.build(dict(type='SegTTAModel', module=refined)).eval()
-    assert tta_crf.module.crf is None and isinstance(tta_crf.crf, DenseCRF)
+    tta = dict(scales=(1.0, 0.75), flip=True)
+    plain.inference_options = plain.inference_options.replace(tta=TTAOptions(**tta))
+    refined.inference_options = refined.inference_options.replace(tta=TTAOptions(**tta))
+    assert isinstance(refined.crf, DenseCRF)
     path, image = write_image(tmp_path)
-    pipeline = Compose([dict(type='LoadImageFromFile'), dict(type='TestTimeAug', transforms=[
-        [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in (1.0, 0.75)],
-        [dict(type='RandomFlip', prob=p, direction='horizontal') for p in (0.0, 1.0)],
-        [dict(type='PackSegInputs')]])])
-    data = pseudo_collate([pipeline(dict(img_path=str(path)))])
-    merged = tta_plain.test_step(copy.deepcopy(data))[0]
-    after = tta_crf.test_step(data)[0]
+    data = pseudo_collate([Compose(LOAD)(dict(img_path=str(path)))])
+    merged = plain.test_step(copy.deepcopy(data))[0]
+    after = refined.test_step(data)[0]
     expected = DenseCRF(iterations=5)(merged.seg_logits.data.exp(), image)
     assert torch.allclose(after.seg_logits.data.exp(), expected, atol=1e-5)
 
@@ -221,8 +219,8 @@ def test_test_tool_crf_flag_turns_it_on_and_cfg_options_tune_it(tmp_path):
     assert crf_cfg == dict(type='DenseCRF', bi_w=5)
     built = POSTPROCESSORS.build(crf_cfg)
     assert (built.bi_w, built.bi_xy_std, built.iterations) == (5, 67, 10)
-    tta = test_tool.build_config(test_tool.parse_args([config, str(checkpoint), '--crf', '--tta-pipeline']))
-    assert tta.model.type == 'SegTTAModel' and tta.model.module.test_cfg.crf == dict(type='DenseCRF')
+    with pytest.raises(ValueError, match='--tta-pipeline: .* --tta'):
+        test_tool.build_config(test_tool.parse_args([config, str(checkpoint), '--crf', '--tta-pipeline']))
     in_model = test_tool.build_config(test_tool.parse_args([config, str(checkpoint), '--crf', '--tta'])).model
     assert in_model.test_cfg.crf == dict(type='DenseCRF') and in_model.test_cfg.tta.flip is True
     assert 'crf' not in test_tool.build_config(test_tool.parse_args([config, str(checkpoint)])).model.test_cfg

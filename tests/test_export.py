@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from segkit.apis import init_model
-from segkit.deployment import compare_with_pytorch, load_backend
+from segkit.deployment import compare_with_pytorch, open_session
 from tests.tools_support import REPO, real_image, write_tiny_checkpoint
 
 sys.path.insert(0, str(REPO / 'tools'))
@@ -48,7 +48,7 @@ def test_onnx_dynamic_with_the_dynamo_exporter(tiny, capsys):
     assert_checked(records, [(1, 6, h, w), (2, 6, 37, 53)])  # own size, then a batch of two at --shape
     out = capsys.readouterr().out
     assert 'ONNX Runtime' in out and 'same label' in out and 'ok' in out
-    backend = load_backend(tiny['tmp'] / 'tiny_shapes_dynamic.onnx')
+    backend = open_session(tiny['tmp'] / 'tiny_shapes_dynamic.onnx')
     assert backend.input_shape is None
     assert backend(np.zeros((3, 3, 24, 40), np.float32)).shape == (3, 6, 24, 40)
 
@@ -58,7 +58,7 @@ def test_onnx_static_and_tools_test_scores_it_like_the_checkpoint(tiny, capsys):
     records = export(tiny, 'onnx', '--shape', '32', '32', '--onnx-exporter', 'torchscript')
     assert_checked(records, [(1, 6, 32, 32)])
     onnx_file = tiny['tmp'] / 'tiny_shapes_32x32.onnx'
-    assert load_backend(onnx_file).input_shape == (32, 32)
+    assert open_session(onnx_file).input_shape == (32, 32)
     scores = {}
     for name, weights in [('pytorch', tiny['checkpoint']), ('onnx', str(onnx_file))]:
         scores[name] = test_tool.main([tiny['config'], weights, '--work-dir', str(tiny['tmp'] / f'test_{name}')])
@@ -95,16 +95,16 @@ def test_the_check_catches_a_wrong_export(tiny):
     export(tiny, 'torchscript', '--shape', '32', '32', '--no-check')
     other_config, other_checkpoint = write_tiny_checkpoint(tiny['tmp'] / 'other', seed=1)
     other = init_model(str(other_config), str(other_checkpoint))
-    records = compare_with_pytorch(other, load_backend(tiny['tmp'] / 'tiny_shapes_32x32.torchscript'),
+    records = compare_with_pytorch(other, open_session(tiny['tmp'] / 'tiny_shapes_32x32.torchscript'),
                                    cv2.imread(tiny['image']))
     assert not records[0]['passed'] and records[0]['max_abs_diff'] > 1e-3
 
 
 def test_unknown_files_and_formats_are_named(tiny, tmp_path):
     with pytest.raises(FileNotFoundError, match='missing.onnx'):
-        load_backend(tmp_path / 'missing.onnx')
+        open_session(tmp_path / 'missing.onnx')
     (tmp_path / 'model.trt').write_bytes(b'')
     with pytest.raises(ValueError, match='model.trt'):
-        load_backend(tmp_path / 'model.trt')
+        open_session(tmp_path / 'model.trt')
     with pytest.raises(SystemExit):
         export_tool.main([tiny['config'], tiny['checkpoint'], '--format', 'tensorrt'])

@@ -1,4 +1,5 @@
-"""test_cfg speed options (fuse_bn, channels_last, compile): same logits as the plain eager model."""
+"""Inference speed options (test_cfg fuse_bn / compile / backend, model.channels_last): same logits as the plain
+eager model."""
 import copy
 
 import pytest
@@ -6,7 +7,8 @@ import torch
 from mmengine.registry import MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from segkit.models.segmentors.fast_inference import check_speed_options, fold_batch_norms
+from segkit.models.inference import BackendOptions, InferenceOptions
+from segkit.models.inference.fast_net import fold_batch_norms
 from tests.helpers import BN, randomise_bn, tiny_deeplabv3plus
 
 MOBILENET_V3PLUS = dict(
@@ -17,10 +19,15 @@ MOBILENET_V3PLUS = dict(
                      dilations=(1, 2, 3), low_level_in_channels=8, low_level_channels=4, num_classes=4, norm_cfg=BN))
 
 
-def _build(cfg, **test_cfg):
+def check_speed_options(test_cfg):
+    return InferenceOptions.from_test_cfg(test_cfg)
+
+
+def _build(cfg, channels_last=False, **test_cfg):
     torch.manual_seed(0)
     cfg = copy.deepcopy(cfg)
     cfg['test_cfg'] = dict(mode='whole', **test_cfg)
+    cfg['channels_last'] = channels_last
     model = MODELS.build(cfg)
     model.init_weights()
     return randomise_bn(model).eval()
@@ -94,7 +101,7 @@ def test_bad_speed_options_are_named():
         check_speed_options(dict(fuse_bn='yes'))
     with pytest.raises(ValueError, match='test_cfg.compile'):
         check_speed_options(dict(compile=3))
-    assert check_speed_options(dict(fuse_bn=False, channels_last=None, mode='whole')) == {}
+    assert not check_speed_options(dict(fuse_bn=False, compile=None, mode='whole')).copies_network
 
 
 @pytest.mark.slow
@@ -188,4 +195,4 @@ def test_bad_backend_options_are_named():
         check_speed_options(dict(backend=dict(type='openvino', precision='int8')))
     with pytest.raises(ValueError, match='exclude each other'):
         check_speed_options(dict(backend='openvino', autocast='bfloat16'))
-    assert check_speed_options(dict(backend='openvino'))['backend'] == dict(type='openvino', precision='fp32')
+    assert check_speed_options(dict(backend='openvino')).backend == BackendOptions(type='openvino', precision='fp32')

@@ -177,10 +177,10 @@ def test_test_tool_output_stride_switches_the_config(config, tmp_path):
     import test as test_tool
     ckpt = tmp_path / 'ckpt.pth'
     ckpt.write_bytes(b'')
-    args = test_tool.parse_args([str(REPO / config), str(ckpt), '--output-stride', '8', '--tta-pipeline'])
+    args = test_tool.parse_args([str(REPO / config), str(ckpt), '--output-stride', '8', '--tta'])
     cfg = test_tool.build_config(args)
-    assert cfg.model.module.output_stride == 8  # inside the TTA wrapper
-    model_cfg = copy.deepcopy(cfg.model.module)
+    assert cfg.model.output_stride == 8 and cfg.model.test_cfg.tta.flip
+    model_cfg = copy.deepcopy(cfg.model)
     model_cfg.backbone.pop('init_cfg')
     model_cfg.backbone.norm_cfg = model_cfg.decode_head.norm_cfg = BN
     model = MODELS.build(model_cfg)

@@ -112,7 +112,7 @@ def test_channels_last_model_matches_default_layout():
     cfg = tiny_deeplabv3plus()
     reference = build(cfg).eval()
     cfg = copy.deepcopy(cfg)
-    cfg['data_preprocessor']['channels_last'] = True
+    cfg['channels_last'] = True
     fast = build(cfg).eval()
     fast.load_state_dict(reference.state_dict())
     assert fast.backbone.stem[0].weight.is_contiguous(memory_format=torch.channels_last)
@@ -120,8 +120,11 @@ def test_channels_last_model_matches_default_layout():
     with torch.no_grad():
         assert torch.allclose(reference(x, mode='tensor'), fast(x, mode='tensor'), atol=1e-5)
     data = fast.data_preprocessor(fake_batch(), training=True)
-    assert data['inputs'].is_contiguous(memory_format=torch.channels_last)
+    layouts = []
+    fast.backbone.stem[0].register_forward_pre_hook(
+        lambda module, args: layouts.append(args[0].is_contiguous(memory_format=torch.channels_last)))
     assert torch.isfinite(fast.train()(**data, mode='loss')['decode.loss_ce'])
+    assert layouts == [True]  # training runs channels-last too: one switch for both
 
 
 def test_bfloat16_autocast_inference_is_close_to_float32():

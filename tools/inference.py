@@ -39,6 +39,9 @@ def parse_args(argv=None):
     parser.add_argument('--out', default='work_dirs/inference', help='output folder (default work_dirs/inference)')
     parser.add_argument('--opacity', type=float, default=0.5, help='weight of the class colours in the overlay')
     parser.add_argument('--device', default='cpu', help="torch device, e.g. 'cuda:0'")
+    parser.add_argument('--no-fast', action='store_true',
+                        help='run the model as trained: no BN folding, default memory layout (the fast defaults are '
+                             'exact)')
     parser.add_argument('--tta', action='store_true',
                         help="multi-scale + flip inside the model at the config's tta_scales")
     parser.add_argument('--batch-size', type=int, default=1, help='images per forward pass (folders)')
@@ -148,7 +151,8 @@ def main(argv=None) -> dict:
         raise FileNotFoundError(f'input not found: {source}')
     out = Path(args.out)
     console = Console(stderr=True)
-    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options, tta=args.tta)
+    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options, tta=args.tta,
+                       fast=not args.no_fast)
     if source.is_file() and source.suffix.lower() in VIDEO_SUFFIXES:
         stats = segment_video(model, source, out, args, console)
         fps = stats['frames'] / max(stats['seconds'], 1e-9)

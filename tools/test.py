@@ -1,5 +1,8 @@
 """Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--output-stride N]
-[--confusion-matrix DIR] [--tta | --tta-pipeline] [--crf] [--cfg-options k=v].
+[--confusion-matrix DIR] [--tta] [--crf] [--no-fast] [--cfg-options k=v].
+
+Inference folds BN into the convolutions and runs channels-last by default (exact: float32, the same labels);
+--no-fast runs the model as trained.
 
 CHECKPOINT may also be an exported model (.onnx, OpenVINO .xml, .torchscript from tools/deployment/export.py): it
 is run with its own runtime and scored with the same metrics.
@@ -20,7 +23,8 @@ from segkit.deployment import use_exported_model  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 from segkit.evaluation.prediction_writer import OUTPUT_FORMATS  # noqa: E402
 from segkit.evaluation.test_outputs import add_test_outputs  # noqa: E402
-from segkit.models.segmentors.multi_scale import enable_config_tta  # noqa: E402
+from segkit.models.inference.switches import (TTA_PIPELINE_REMOVED, enable_crf,  # noqa: E402
+                                              enable_fast_defaults, enable_tta)
 
 
 def parse_args(argv=None):
@@ -38,15 +42,16 @@ def parse_args(argv=None):
     parser.add_argument('--tta', action='store_true',
                         help="multi-scale + flip inference inside the model (model.test_cfg.tta) at the config's "
                         'tta_scales')
-    parser.add_argument('--tta-pipeline', action='store_true',
-                        help="multi-scale + flip through the config's tta_pipeline (SegTTAModel, MMSegmentation's "
-                        'way: each view loaded and resized by the data pipeline)')
+    parser.add_argument('--tta-pipeline', action='store_true', help=argparse.SUPPRESS)  # removed: a clear error
     parser.add_argument('--output-stride', type=int, choices=[8, 16, 32],
                         help='evaluate at this output stride (sets model.output_stride: the backbone\'s strides and '
                              'dilations and the ASPP rates follow; the weights are used as they are)')
     parser.add_argument('--crf', action='store_true',
                         help='refine predictions with the fully connected CRF (DenseCRF, the DeepLab defaults; tune '
                              'it with --cfg-options model.test_cfg.crf.bi_w=5)')
+    parser.add_argument('--no-fast', action='store_true',
+                        help='run the model as trained: no BN folding, default memory layout (the fast defaults are '
+                             'exact; this is for comparison)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     return parser.parse_args(argv)
@@ -62,22 +67,14 @@ def build_config(args):
     cfg.resume = False
     if not os.path.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-    if use_exported_model(cfg, args.checkpoint) and (args.tta or args.tta_pipeline):
-        raise ValueError('--tta is not supported for exported models; export runs one view per image')
-    if args.tta and args.tta_pipeline:
-        raise ValueError('--tta and --tta-pipeline are two ways of the same thing: give one')
-    if args.crf:  # with --tta (either way) the CRF runs once, on the merged probabilities
-        test_cfg = cfg.model.setdefault('test_cfg', ConfigDict(mode='whole'))
-        crf = ConfigDict(type='DenseCRF')
-        crf.update(test_cfg.get('crf') or {})  # --cfg-options model.test_cfg.crf.bi_w=5 tunes it
-        test_cfg['crf'] = crf
-    if args.tta:
-        enable_config_tta(cfg, args.config)
     if args.tta_pipeline:
-        if 'tta_pipeline' not in cfg:
-            raise KeyError(f'{args.config} has no tta_pipeline for --tta (see configs/_base_/datasets/*.py)')
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.model = ConfigDict(type='SegTTAModel', module=cfg.model)
+        raise ValueError(f'--tta-pipeline: {TTA_PIPELINE_REMOVED}')
+    if args.crf:  # with --tta the CRF runs once, on the merged probabilities
+        enable_crf(cfg)  # --cfg-options model.test_cfg.crf.bi_w=5 tunes it
+    if args.tta:
+        enable_tta(cfg, args.config)
+    if not use_exported_model(cfg, args.checkpoint) and not args.no_fast:
+        enable_fast_defaults(cfg)
     hooks = cfg.setdefault('default_hooks', ConfigDict())
     if args.show_dir:
         vis = hooks.get('visualization') or ConfigDict(type='SegVisualizationHook')

@@ -78,6 +78,9 @@ def parse_args(argv=None):
     parser.add_argument('--host', default='127.0.0.1', help='interface to listen on (default: loopback only)')
     parser.add_argument('--port', type=int, default=7860, help='port (default 7860)')
     parser.add_argument('--device', default='cpu', help="torch device, e.g. 'cuda:0'")
+    parser.add_argument('--no-fast', action='store_true',
+                        help='run the model as trained: no BN folding, default memory layout (the fast defaults are '
+                             'exact)')
     parser.add_argument('--opacity', type=float, default=0.5, help='weight of the class colours in the overlay')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
     return parser.parse_args(argv)
@@ -121,7 +124,8 @@ def create_app(model, *, opacity: float = 0.5, title: str = 'semantic segmentati
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options)
+    model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options,
+                       fast=not args.no_fast)
     title = os.path.splitext(os.path.basename(args.config))[0]
     app = create_app(model, opacity=args.opacity, title=title)
     print(f'segkit web demo on http://{args.host}:{args.port} (Ctrl+C stops it)', flush=True)

@@ -16,13 +16,12 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
-from mmengine.model import BaseTTAModel
 from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
 from segkit.engine.checkpoint import safe_checkpoint_io
 from segkit.engine.config_setup import replace_sync_bn
-from segkit.models.segmentors.multi_scale import enable_config_tta
+from segkit.models.inference.switches import TTA_PIPELINE_REMOVED, enable_fast_defaults, enable_tta
 from segkit.registry import SEGMENTORS
 from segkit.structures import SegDataSample
 from segkit.visualization import add_legend, draw_overlay, get_palette, legend_entries
@@ -32,22 +31,25 @@ ImageType = Union[str, Path, np.ndarray]
 
 
 def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = None, device: str = 'cpu',
-               cfg_options: Optional[dict] = None, tta: Union[bool, str] = False) -> torch.nn.Module:
+               cfg_options: Optional[dict] = None, tta: bool = False, fast: bool = True) -> torch.nn.Module:
     """Build the config's model (plain BN), load ``checkpoint`` (segkit or MMSegmentation, weights_only), eval.
 
-    ``tta=True`` turns on multi-scale + flip inference inside the model (``test_cfg.tta`` at the config's
-    ``tta_scales``); ``tta='pipeline'`` wraps it in :class:`SegTTAModel` instead, which runs the config's
-    ``tta_pipeline`` (each view made by the data pipeline, MMSegmentation's way). Both average the class
-    probabilities of the views.
+    ``fast`` (the default) folds BN into the convolutions and runs channels-last: exact (float32, same labels),
+    unless the config sets ``model.test_cfg.fuse_bn`` / ``model.channels_last`` itself. ``tta=True`` turns on
+    multi-scale + flip inference inside the model (``test_cfg.tta`` at the config's ``tta_scales``).
     """
     cfg = Config.fromfile(str(config)) if not isinstance(config, Config) else copy.deepcopy(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     replace_sync_bn(cfg.model)
-    if tta not in (False, True, 'pipeline'):
-        raise ValueError(f"init_model: tta must be False, True or 'pipeline', got {tta!r}")
-    if tta is True:
-        enable_config_tta(cfg, str(config))
+    if tta == 'pipeline':
+        raise ValueError(f"init_model: tta='pipeline': {TTA_PIPELINE_REMOVED}")
+    if tta not in (False, True):
+        raise ValueError(f'init_model: tta must be True or False, got {tta!r}')
+    if tta:
+        enable_tta(cfg, str(config))
+    if fast:
+        enable_fast_defaults(cfg)
     if checkpoint is not None:  # no ImageNet initialisation when weights come from a checkpoint
         cfg.model.backbone.pop('init_cfg', None)
     scope = cfg.get('default_scope', 'segkit')
@@ -63,12 +65,6 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     if dataset_meta is None and 'CLASSES' in meta:  # MMSegmentation 0.x checkpoints
         dataset_meta = dict(classes=meta['CLASSES'], palette=meta.get('PALETTE'))
     model.dataset_meta = dataset_meta or {}
-    if tta == 'pipeline':
-        if 'tta_pipeline' not in cfg:
-            raise KeyError(f"{config} has no tta_pipeline for tta='pipeline' (see configs/_base_/datasets/*.py)")
-        tta_model = SEGMENTORS.build(dict(type='SegTTAModel', module=model))
-        tta_model.cfg, tta_model.dataset_meta, tta_model.num_classes = cfg, model.dataset_meta, model.num_classes
-        model = tta_model
     return model.to(device).eval()
 
 
@@ -82,16 +78,9 @@ def _dataset_meta_from_config(cfg: Config) -> Optional[dict]:
     return dict(meta) if meta else None
 
 
-def _test_pipeline(cfg: Config, tta: bool = False) -> Compose:
-    """The config's test (or TTA) pipeline without label loading: inference has no ground truth."""
-    if tta and 'tta_pipeline' not in cfg:
-        raise KeyError('the config has no tta_pipeline for test-time augmentation (see configs/_base_/datasets)')
-    steps = copy.deepcopy(cfg.tta_pipeline if tta else cfg.test_dataloader.dataset.pipeline)
-    steps = [s for s in steps if s['type'] != 'LoadAnnotations']
-    for step in steps:
-        if step['type'] == 'TestTimeAug':
-            step['transforms'] = [[t for t in group if t['type'] != 'LoadAnnotations'] for group in step['transforms']]
-            step['transforms'] = [group for group in step['transforms'] if group]
+def _test_pipeline(cfg: Config) -> Compose:
+    """The config's test pipeline without label loading: inference has no ground truth."""
+    steps = [s for s in copy.deepcopy(cfg.test_dataloader.dataset.pipeline) if s['type'] != 'LoadAnnotations']
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'segkit')):
         return Compose(steps)
 
@@ -103,7 +92,7 @@ def inference_model(model: torch.nn.Module, images: Union[ImageType, Sequence[Im
     """Segment one image or a list of them.
 
     Args:
-        model: from :func:`init_model` (a :class:`SegTTAModel` there runs multi-scale + flip inference).
+        model: from :func:`init_model`.
         images: a path, an HxWx3 uint8 array, or a list of these (images of the same size run in batches of up to
             ``batch_size``; results come back in the input order).
         channel_order: the order of the channels of *arrays*: ``'bgr'`` (what ``cv2.imread`` / ``mmcv.imread``
@@ -119,7 +108,7 @@ def inference_model(model: torch.nn.Module, images: Union[ImageType, Sequence[Im
         raise ValueError(f'batch_size must be >= 1, got {batch_size}')
     single = isinstance(images, (str, Path, np.ndarray))
     batch = [images] if single else list(images)
-    pipeline = _test_pipeline(model.cfg, tta=isinstance(model, BaseTTAModel))
+    pipeline = _test_pipeline(model.cfg)
     # arrays are already loaded: they skip the pipeline's LoadImageFromFile step
     array_pipeline = Compose(pipeline.transforms[1:]) if _starts_with_loading(pipeline) else pipeline
     meta = getattr(model, 'dataset_meta', None) or {}
@@ -146,11 +135,11 @@ def inference_model(model: torch.nn.Module, images: Union[ImageType, Sequence[Im
             packed, extra = pipeline(dict(img_path=str(img))), {}
         # Only images of one size share a batch: padding a smaller one would change its result (the ASPP's
         # image-level pooling would average the padding in), so a batch gives what single images give.
-        views = packed['inputs'] if isinstance(packed['inputs'], list) else [packed['inputs']]
-        group = pending.setdefault(tuple(tuple(v.shape) for v in views), [])
+        shape = tuple(packed['inputs'].shape)
+        group = pending.setdefault(shape, [])
         group.append((index, packed, extra))
         if len(group) == batch_size:
-            run(pending.pop(tuple(tuple(v.shape) for v in views)))
+            run(pending.pop(shape))
     for group in pending.values():
         run(group)
     return results[0] if single else results

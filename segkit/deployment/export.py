@@ -36,8 +36,10 @@ def export_model(model: torch.nn.Module, out_file: str, fmt: str, *, shape: Sequ
     """
     if fmt not in FORMATS:
         raise ValueError(f'unknown export format {fmt!r}; choose from {sorted(FORMATS)}')
-    if model.test_cfg.get('mode', 'whole') != 'whole':
-        warnings.warn('exported graphs run the whole image; test_cfg.mode="slide" is not part of the export')
+    left_out = model.inference_options.outside_the_network()
+    if left_out:
+        warnings.warn(f'exported graphs run the whole image in float32; model.test_cfg {", ".join(left_out)} is not '
+                      'part of the export')
     deployable = DeployableSegmentor(model).eval()
     example = torch.rand(1, 3, *shape) * 255
     out_file = Path(out_file)
@@ -55,24 +57,30 @@ def export_model(model: torch.nn.Module, out_file: str, fmt: str, *, shape: Sequ
     return out_file
 
 
-def export_onnx(deployable: torch.nn.Module, example: torch.Tensor, out_file: Path, *, dynamic: bool,
-                exporter: str) -> None:
+def export_onnx(module: torch.nn.Module, example: torch.Tensor, out_file: Path, *, dynamic: bool,
+                exporter: str = 'dynamo') -> None:
+    """Write ``module`` (one image tensor in, one tensor out) as ONNX: input ``image``, output ``logits``.
+
+    ``dynamic`` makes batch, height and width dynamic. The one ONNX exporter of segkit: export files and the
+    on-the-fly runtime backends (:mod:`.runtime_net`) both call it.
+    """
     if exporter not in ('dynamo', 'torchscript'):
         raise ValueError(f"onnx_exporter must be 'dynamo' or 'torchscript', got {exporter!r}")
     names = dict(input_names=['image'], output_names=['logits'], opset_version=ONNX_OPSET)
-    if exporter == 'dynamo':
-        if not hasattr(getattr(torch.export, 'Dim', None), 'DYNAMIC'):
-            raise RuntimeError(f'torch {torch.__version__} predates the torch.export-based ONNX exporter used here '
-                               "(torch >= 2.6); use --onnx-exporter torchscript")
-        dims = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
-        torch.onnx.export(deployable, (example,), str(out_file), dynamo=True, external_data=False, verbose=False,
-                          dynamic_shapes={'image': dims} if dynamic else None, **names)
-    else:
-        axes = {0: 'batch', 2: 'height', 3: 'width'}
-        with warnings.catch_warnings():
-            warnings.filterwarnings('ignore', category=DeprecationWarning)  # "legacy TorchScript-based export"
-            torch.onnx.export(deployable, (example,), str(out_file), dynamo=False,
-                              dynamic_axes={'image': axes, 'logits': axes} if dynamic else None, **names)
+    with torch.no_grad():
+        if exporter == 'dynamo':
+            if not hasattr(getattr(torch.export, 'Dim', None), 'DYNAMIC'):
+                raise RuntimeError(f'torch {torch.__version__} predates the torch.export-based ONNX exporter used '
+                                   "here (torch >= 2.6); use --onnx-exporter torchscript")
+            dims = {0: torch.export.Dim.DYNAMIC, 2: torch.export.Dim.DYNAMIC, 3: torch.export.Dim.DYNAMIC}
+            torch.onnx.export(module, (example,), str(out_file), dynamo=True, external_data=False, verbose=False,
+                              dynamic_shapes=(dims, ) if dynamic else None, **names)
+        else:
+            axes = {0: 'batch', 2: 'height', 3: 'width'}
+            with warnings.catch_warnings():
+                warnings.filterwarnings('ignore', category=DeprecationWarning)  # "legacy TorchScript-based export"
+                torch.onnx.export(module, (example,), str(out_file), dynamo=False,
+                                  dynamic_axes={'image': axes, 'logits': axes} if dynamic else None, **names)
 
 
 def export_openvino(deployable: torch.nn.Module, example: torch.Tensor, out_file: Path, *, dynamic: bool,

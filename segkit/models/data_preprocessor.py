@@ -27,15 +27,22 @@ class SegDataPreProcessor(BaseDataPreprocessor):
     crops) and labels with ``seg_pad_val`` (the ignore index), so padding never enters the loss. Each sample's
     ``padding_size`` (left, right, top, bottom) and ``batch_input_shape`` are recorded for the segmentor to undo
     the padding at test time. ``test_cfg=dict(size=..., size_divisor=...)`` sets test-time padding (default:
-    the training ``size_divisor``; never the training crop ``size``). ``channels_last`` returns the batch in
-    channels-last memory format, and the segmentor then keeps its weights in that format too.
+    the training ``size_divisor``; never the training crop ``size``). The memory layout is the segmentor's
+    (``model.channels_last``), not the preprocessor's.
     """
 
     def __init__(self, *, mean: Sequence[float] = (123.675, 116.28, 103.53),
                  std: Sequence[float] = (58.395, 57.12, 57.375), bgr_to_rgb: bool = True,
                  size: Optional[Sequence[int]] = None, size_divisor: Optional[int] = None, pad_val: float = 0,
-                 seg_pad_val: int = 255, test_cfg: Optional[dict] = None, channels_last: bool = False):
+                 seg_pad_val: int = 255, test_cfg: Optional[dict] = None, channels_last: Optional[bool] = None):
         super().__init__()
+        if channels_last is not None:
+            raise ValueError('model.data_preprocessor.channels_last: the memory layout is one switch for training and '
+                             'inference: set model.channels_last=True instead')
+        unknown = set(test_cfg or {}) - {'size', 'size_divisor'}
+        if unknown:
+            raise ValueError(f'model.data_preprocessor.test_cfg: unknown keys {sorted(unknown)}; it takes size and '
+                             'size_divisor (test-time padding)')
         if len(mean) != 3 or len(std) != 3:
             raise ValueError(f'SegDataPreProcessor: mean and std need 3 values, got mean={mean} std={std}')
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1), persistent=False)
@@ -46,7 +53,6 @@ class SegDataPreProcessor(BaseDataPreprocessor):
         self.pad_val = pad_val
         self.seg_pad_val = seg_pad_val
         self.test_cfg = test_cfg or {}
-        self.channels_last = channels_last
 
     def forward(self, data: dict, training: bool = False) -> Dict:
         data = self.cast_data(data)
@@ -74,8 +80,6 @@ class SegDataPreProcessor(BaseDataPreprocessor):
                                          padding_size=[0, w - iw, 0, h - ih]))
                 if training and 'gt_sem_seg' in sample:  # test labels stay at the original size
                     sample.gt_sem_seg = PixelData(data=self._pad_label(sample.gt_sem_seg.data, h, w))
-        if self.channels_last:
-            batch = batch.contiguous(memory_format=torch.channels_last)
         return dict(inputs=batch, data_samples=samples)
 
     def _pad_label(self, label: torch.Tensor, h: int, w: int) -> torch.Tensor:

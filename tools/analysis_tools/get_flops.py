@@ -56,7 +56,7 @@ def count(model, shape) -> dict:
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
-    model = init_model(args.config, None, device='cpu', cfg_options=args.cfg_options)
+    model = init_model(args.config, None, device='cpu', cfg_options=args.cfg_options, fast=False)
     h, w = args.shape
     with torch.no_grad():
         stats = count(model, (h, w))

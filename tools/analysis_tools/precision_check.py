@@ -3,8 +3,9 @@
     python tools/analysis_tools/precision_check.py CONFIG CHECKPOINT [--variants fp32 bf16 openvino-int8 ...]
         [--calibration ../shared/data/camvid/train] [--num-images N]
 
-Each variant is the config's model with ``model.test_cfg`` speed options (the same keys ``--cfg-options`` sets
-for tools/test.py); all run over the config's validation set, one image at a time as tools/test.py does. The
+Each variant is the config's model with inference options (``model.test_cfg`` keys and ``model.channels_last``,
+the same keys ``--cfg-options`` sets for tools/test.py), nothing else turned on; all run over the config's
+validation set, one image at a time as tools/test.py does. The
 first variant is the reference that agreement is counted against (default ``fp32``: plain eager float32). Time
 per image is the median over the images after the first (which builds, exports or calibrates the fast path).
 """
@@ -19,15 +20,15 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-FAST = dict(fuse_bn=True, channels_last=True)
+FAST = {'test_cfg.fuse_bn': True, 'channels_last': True}
 VARIANTS = {
     'fp32': {},
     'fp32-fused': FAST,
-    'bf16': dict(FAST, autocast='bfloat16'),
-    'onnxruntime': dict(backend=dict(type='onnxruntime')),
-    'openvino': dict(backend=dict(type='openvino')),
-    'openvino-bf16': dict(backend=dict(type='openvino', precision='bf16')),
-    'openvino-int8': dict(backend=dict(type='openvino', precision='int8')),  # + calibration from --calibration
+    'bf16': {**FAST, 'test_cfg.autocast': 'bfloat16'},
+    'onnxruntime': {'test_cfg.backend': dict(type='onnxruntime')},
+    'openvino': {'test_cfg.backend': dict(type='openvino')},
+    'openvino-bf16': {'test_cfg.backend': dict(type='openvino', precision='bf16')},
+    'openvino-int8': {'test_cfg.backend': dict(type='openvino', precision='int8')},  # + --calibration images
 }
 
 
@@ -86,10 +87,10 @@ def main(argv=None):
     calibration = dict(images=args.calibration or train_image_folder(cfg), num=args.calibration_num)
     rows, reference, classes = [], None, None
     for name in args.variants:
-        options = {f'model.test_cfg.{key}': value for key, value in VARIANTS[name].items()}
+        options = {f'model.{key}': value for key, value in VARIANTS[name].items()}
         if name == 'openvino-int8':
-            options['model.test_cfg.backend'] = dict(VARIANTS[name]['backend'], calibration=calibration)
-        model = init_model(args.config, args.checkpoint, cfg_options=options)
+            options['model.test_cfg.backend'] = dict(VARIANTS[name]['test_cfg.backend'], calibration=calibration)
+        model = init_model(args.config, args.checkpoint, cfg_options=options, fast=False)
         classes = model.dataset_meta.get('classes') or [str(i) for i in range(model.num_classes)]
         preds, totals, seconds = evaluate(model, dataset, num_images)
         summary, per_class = summarize(total_intersect=totals[0], total_union=totals[1], total_pred=totals[2],

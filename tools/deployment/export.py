@@ -19,7 +19,7 @@ from mmengine.registry import DefaultScope  # noqa: E402
 
 from segkit.apis import init_model  # noqa: E402
 from segkit.deployment import (FORMATS, compare_with_pytorch, default_shape, export_model,  # noqa: E402
-                               format_report, load_backend, output_path)
+                               format_report, open_session, output_path)
 
 
 def parse_args(argv=None):
@@ -52,7 +52,7 @@ def first_test_image(cfg) -> str:
 
 def main(argv=None) -> list:
     args = parse_args(argv)
-    model = init_model(args.config, args.checkpoint, device='cpu', cfg_options=args.cfg_options)
+    model = init_model(args.config, args.checkpoint, device='cpu', cfg_options=args.cfg_options, fast=False)
     shape = tuple(args.shape) if args.shape else default_shape(model.cfg)
     stem = os.path.splitext(os.path.basename(args.config))[0]
     out_file = output_path(args.out_dir, f"{stem}_{'dynamic' if args.dynamic else f'{shape[0]}x{shape[1]}'}",
@@ -66,7 +66,7 @@ def main(argv=None) -> list:
     image = mmcv.imread(image_path)
     if image is None:
         raise FileNotFoundError(f'cannot read the check image {image_path}')
-    records = compare_with_pytorch(model, load_backend(out_file), image, shape=shape)
+    records = compare_with_pytorch(model, open_session(out_file), image, shape=shape)
     print(f'check against PyTorch on {image_path} ({image.shape[0]}x{image.shape[1]}):')
     print(format_report(records))
     if not all(r['passed'] for r in records):

@@ -1,4 +1,3 @@
 from .encoder_decoder import EncoderDecoder
-from .tta import SegTTAModel
 
-__all__ = ['EncoderDecoder', 'SegTTAModel']
+__all__ = ['EncoderDecoder']

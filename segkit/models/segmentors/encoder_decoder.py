@@ -3,17 +3,16 @@ from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmengine.structures import PixelData
 
+from segkit.models.inference.crf import refine_predictions
+from segkit.models.inference.fast_net import build_inference_net, state_key
+from segkit.models.inference.multi_scale import multi_scale_flip_logits
+from segkit.models.inference.options import InferenceOptions
+from segkit.models.inference.predictions import logits_to_predictions
 from segkit.models.output_stride import check_output_stride, with_output_stride
-from segkit.models.postprocessors.refine import refine_predictions
 from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, POSTPROCESSORS, SEGMENTORS
 from segkit.structures import SegDataSample
-
-from .fast_inference import build_inference_net, check_speed_options, state_key
-from .multi_scale import check_tta_option, multi_scale_flip_logits
 
 
 @SEGMENTORS.register_module()
@@ -24,15 +23,11 @@ class EncoderDecoder(BaseModel):
     prefixed ``decode.``, auxiliary ``aux.`` / ``aux_{i}.``), ``'predict'`` returns :class:`SegDataSample` s with
     ``seg_logits`` and ``pred_sem_seg`` at each image's original size, ``'tensor'`` returns raw head logits.
 
-    ``test_cfg=dict(mode='whole')`` runs the whole padded image; ``dict(mode='slide', crop_size=(h, w),
-    stride=(sh, sw))`` averages logits of overlapping crops (for inputs larger than the training crop).
-    ``test_cfg['autocast']='bfloat16'`` (or ``'float16'`` on GPUs) runs inference under ``torch.autocast``; logits
-    come back as float32. ``fuse_bn``, ``channels_last`` and ``compile`` in ``test_cfg`` run inference on a
-    transformed copy of the network (:mod:`.fast_inference`); ``backend`` runs it in ONNX Runtime or OpenVINO
-    (fp32 / bf16 / int8). ``test_cfg['tta']=dict(scales=(...), flip=True)`` is multi-scale + flip inference
-    (:mod:`.multi_scale`). ``test_cfg['crf']=dict(type='DenseCRF', ...)``
-    refines the probabilities at the original image size with the fully connected CRF of DeepLab v1/v2
-    (``segkit/models/postprocessors/dense_crf.py``).
+    ``test_cfg`` says how inference runs (whole image or sliding windows, autocast, BN folding, torch.compile, a
+    runtime backend, multi-scale + flip, the DenseCRF, the binary threshold): it is validated once into
+    :class:`~segkit.models.inference.options.InferenceOptions` (``self.inference_options``), which every inference
+    step reads. ``channels_last=True`` keeps weights and activations in NHWC, for training and inference alike
+    (faster convolutions on CPUs and tensor cores).
 
     ``output_stride`` (8, 16 or 32) switches the whole model: it goes to the backbone (which must take it and then
     derives its strides and dilations), and to the neck and heads whose classes take an ``output_stride`` argument
@@ -42,7 +37,7 @@ class EncoderDecoder(BaseModel):
     def __init__(self, *, backbone: dict, decode_head: dict, neck: Optional[dict] = None,
                  auxiliary_head: Optional[Union[dict, Sequence[dict]]] = None, train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None, data_preprocessor: Optional[dict] = None,
-                 output_stride: Optional[int] = None, init_cfg: Optional[dict] = None):
+                 output_stride: Optional[int] = None, channels_last: bool = False, init_cfg: Optional[dict] = None):
         if isinstance(data_preprocessor, Mapping):
             data_preprocessor = DATA_PREPROCESSORS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -62,25 +57,25 @@ class EncoderDecoder(BaseModel):
             aux_cfgs = [with_output_stride('auxiliary_head', cfg, HEADS, output_stride) for cfg in aux_cfgs]
         self.auxiliary_heads = nn.ModuleList(HEADS.build(cfg) for cfg in aux_cfgs)
         self.train_cfg = dict(train_cfg or {})
-        self.test_cfg = dict(test_cfg or {'mode': 'whole'})
-        autocast = self.test_cfg.get('autocast')
-        if autocast not in (None, 'bfloat16', 'float16'):
-            raise ValueError("EncoderDecoder: test_cfg.autocast must be None, 'bfloat16' or 'float16', "
-                             f'got {autocast!r}')
-        mode = self.test_cfg.get('mode', 'whole')
-        if mode not in ('whole', 'slide'):
-            raise ValueError(f"EncoderDecoder: test_cfg.mode must be 'whole' or 'slide', got {mode!r}")
-        if mode == 'slide' and not {'crop_size', 'stride'} <= set(self.test_cfg):
-            raise ValueError("EncoderDecoder: test_cfg mode='slide' needs crop_size=(h, w) and stride=(h, w)")
-        self.tta = check_tta_option(self.test_cfg['tta']) if self.test_cfg.get('tta') else None
-        crf = self.test_cfg.get('crf')  # a POSTPROCESSORS config; 'type' defaults to DenseCRF
-        self.crf = POSTPROCESSORS.build(dict(dict(type='DenseCRF'), **crf)) if crf else None
-        # SegDataPreProcessor(channels_last=True): weights and inputs in NHWC, faster convolutions on CPUs and
-        # tensor cores; parameters keep that layout through init_weights and load_state_dict (both copy in place).
-        self.speed_options = check_speed_options(self.test_cfg)
-        self.channels_last = bool(getattr(self.data_preprocessor, 'channels_last', False))
-        if self.channels_last:
+        self.inference_options = InferenceOptions.from_test_cfg(test_cfg, num_classes=self.num_classes,
+                                                                channels_last=channels_last)
+        if channels_last:  # parameters keep the layout through init_weights and load_state_dict (in-place copies)
             self.to(memory_format=torch.channels_last)
+
+    @property
+    def inference_options(self) -> InferenceOptions:
+        return self._inference_options
+
+    @inference_options.setter
+    def inference_options(self, options: InferenceOptions) -> None:
+        """Replace how inference runs (the fast copy and the CRF follow)."""
+        self._inference_options = options
+        self.crf = POSTPROCESSORS.build(dict(options.crf)) if options.crf is not None else None
+        self.__dict__.pop('_fast_net', None)
+
+    @property
+    def channels_last(self) -> bool:
+        return self.inference_options.channels_last
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # MMSegmentation names a single auxiliary head 'auxiliary_head' and a list of them 'auxiliary_head.i'.
@@ -101,30 +96,29 @@ class EncoderDecoder(BaseModel):
 
     def encode_decode(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
         """Logits at the input's size."""
-        dtype = self.test_cfg.get('autocast')
-        if self.training or (dtype is None and not self.speed_options):
-            return self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
-        with torch.autocast(device_type=inputs.device.type, dtype=getattr(torch, dtype or 'bfloat16'),
-                            enabled=dtype is not None):
-            if self.speed_options:
+        options = self.inference_options
+        if self.training or (options.autocast is None and not options.copies_network):
+            return self.decode_head.predict(self.extract_feat(inputs), batch_img_metas)
+        with torch.autocast(device_type=inputs.device.type, dtype=getattr(torch, options.autocast or 'bfloat16'),
+                            enabled=options.autocast is not None):
+            if options.copies_network:
                 logits = self.decode_head.resize_to_input(self._fast_forward(inputs), batch_img_metas)
             else:
-                logits = self.decode_head.predict(self.extract_feat(inputs), batch_img_metas, self.test_cfg)
+                logits = self.decode_head.predict(self.extract_feat(inputs), batch_img_metas)
         return logits.float()
 
     def _fast_forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Head logits from the transformed copy that ``test_cfg``'s speed options ask for (built on first use,
-        rebuilt when the weights change); see :mod:`.fast_inference`."""
+        """Head logits from the transformed copy the inference options ask for (built on first use, rebuilt when
+        the weights change); see :mod:`segkit.models.inference.fast_net`."""
         key = state_key(self)
         cached = self.__dict__.get('_fast_net')
         if cached is None or cached[0] != key:
-            cached = (key, *build_inference_net(self.backbone, self.neck, self.decode_head, self.speed_options,
-                                                example=inputs, preprocess=self._preprocess_image))
-            self.__dict__['_fast_net'] = cached  # not a submodule: stays out of state_dict() and parameters()
-        _, net, channels_last = cached
-        if channels_last or self.channels_last:
+            net = build_inference_net(self.backbone, self.neck, self.decode_head, self.inference_options,
+                                      example=inputs, preprocess=self._preprocess_image)
+            cached = self.__dict__['_fast_net'] = (key, net)  # not a submodule: out of state_dict() and parameters()
+        if self.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
-        return net(inputs)
+        return cached[1](inputs)
 
     def _preprocess_image(self, image: torch.Tensor) -> torch.Tensor:
         """A loaded ``3 x H x W`` uint8 image as the network's input batch (int8 calibration)."""
@@ -159,24 +153,26 @@ class EncoderDecoder(BaseModel):
         metas = [s.metainfo for s in data_samples]
         results = self.postprocess_result(self.inference(inputs, metas), data_samples)
         if self.crf is not None:
-            results = refine_predictions(self.crf, results, inputs, self.data_preprocessor)
+            results = refine_predictions(self.crf, results, inputs, self.data_preprocessor,
+                                         self.inference_options.binary_threshold)
         return results
 
     # --------------------------------------------------------------------------------------------- inference
     def inference(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
         for meta in batch_img_metas:
             meta.setdefault('batch_input_shape', tuple(inputs.shape[-2:]))
-        forward = self.slide_inference if self.test_cfg.get('mode', 'whole') == 'slide' else self.encode_decode
-        if self.tta is not None:
+        options = self.inference_options
+        forward = self.slide_inference if options.mode == 'slide' else self.encode_decode
+        if options.tta is not None:
             return multi_scale_flip_logits(forward, inputs, batch_img_metas, align_corners=self.align_corners,
-                                           **self.tta)
+                                           scales=options.tta.scales, flip=options.tta.flip)
         return forward(inputs, batch_img_metas)
 
     def slide_inference(self, inputs: torch.Tensor, batch_img_metas: List[dict]) -> torch.Tensor:
         """Average the logits of ``crop_size`` windows moved by ``stride`` over the image (last windows are
         shifted back inside the image, so every window is full-size where the image allows)."""
-        crop_h, crop_w = self.test_cfg['crop_size']
-        stride_h, stride_w = self.test_cfg['stride']
+        crop_h, crop_w = self.inference_options.crop_size
+        stride_h, stride_w = self.inference_options.stride
         n, _, h, w = inputs.shape
         logits = inputs.new_zeros((n, self.num_classes, h, w))
         counts = inputs.new_zeros((1, 1, h, w))
@@ -195,19 +191,6 @@ class EncoderDecoder(BaseModel):
 
     def postprocess_result(self, seg_logits: torch.Tensor,
                            data_samples: List[SegDataSample]) -> List[SegDataSample]:
-        """Remove padding, resize logits to the original image size, and take the argmax."""
-        for logits, sample in zip(seg_logits, data_samples):
-            meta = sample.metainfo
-            left, right, top, bottom = meta.get('padding_size', [0, 0, 0, 0])
-            h, w = logits.shape[-2:]
-            logits = logits[:, top:h - bottom, left:w - right]
-            if meta.get('flip', False):  # only set by test-time augmentation pipelines that flip the input
-                dims = (2,) if meta.get('flip_direction', 'horizontal') == 'horizontal' else (1,)
-                logits = logits.flip(dims)
-            ori_shape = tuple(meta.get('ori_shape', logits.shape[-2:])[:2])
-            if tuple(logits.shape[-2:]) != ori_shape:
-                logits = F.interpolate(logits[None], size=ori_shape, mode='bilinear',
-                                       align_corners=self.align_corners)[0]
-            sample.seg_logits = PixelData(data=logits)
-            sample.pred_sem_seg = PixelData(data=logits.argmax(dim=0, keepdim=True))
-        return data_samples
+        """Remove padding, undo a pipeline flip, resize logits to the original image size, take the labels."""
+        return logits_to_predictions(seg_logits, data_samples, align_corners=self.align_corners,
+                                     threshold=self.inference_options.binary_threshold)

@@ -1,26 +1,22 @@
-"""Inference-only speed options of a segmentor, set as ``model.test_cfg`` keys.
+"""The network a segmentor runs at inference when its options ask for a transformed copy.
 
-``fuse_bn=True``
+``fuse_bn``
     Folds every BatchNorm into the convolution before it (``W' = W * gamma / sigma``, ``b' = (b - mu) * gamma /
     sigma + beta``), so inference runs one op where training ran two. Exact up to float rounding.
-``channels_last=True``
-    Runs weights and activations in NHWC, the layout oneDNN's convolutions (and tensor cores) prefer; it helps
-    most where depthwise convolutions dominate (MobileNetV2, separable ASPP).
-``compile=True`` or ``compile=dict(...)``
+``compile``
     ``torch.compile`` of the backbone + head with weight freezing (Inductor folds constants and fuses
-    conv + activation on CPU). The first call compiles (tens of seconds to minutes); dict entries go to
-    ``torch.compile`` (e.g. ``dict(mode='max-autotune')``). Needs a C++ compiler on CPU.
-``backend=dict(type='onnxruntime' | 'openvino', precision='fp32' | 'bf16' | 'int8', ...)``
-    Runs the network in another runtime, exported on first use (:mod:`segkit.deployment.runtime_net`); int8 is
-    post-training quantization calibrated on training images.
+    conv + activation on CPU). The first call compiles (tens of seconds to minutes). Needs a C++ compiler on CPU.
+``backend``
+    Runs the network in another runtime (``RUNTIMES`` registry, filled by :mod:`segkit.deployment.runtime_net`):
+    exported on first use; int8 calibrated on ready batches this module prepares (:mod:`.calibration`).
 
-The options never touch the trained modules: the first inference call in eval mode builds a transformed copy of
-backbone, neck and decode head, and later calls reuse it until a parameter or buffer changes (an optimizer
-step, ``load_state_dict``, ``.to()``), which rebuilds it. Training, ``mode='tensor'`` and the state dict are
-unaffected.
+The copy never touches the trained modules: the first inference call in eval mode builds it from backbone, neck
+and decode head, and later calls reuse it until a parameter or buffer changes (an optimizer step,
+``load_state_dict``, ``.to()``), which rebuilds it. Training, ``mode='tensor'`` and the state dict are unaffected.
+The copy keeps the model's memory layout (``model.channels_last``).
 """
 import copy
-from typing import Callable, Mapping, Optional, Tuple
+from typing import Callable, Optional, Tuple
 
 import torch
 from mmcv.cnn import ConvModule
@@ -29,27 +25,9 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from segkit.models.backbones.resnet_blocks import BasicBlock, Bottleneck
-
-OPTION_KEYS = ('fuse_bn', 'channels_last', 'compile', 'backend')
-
-
-def check_speed_options(test_cfg: Mapping) -> dict:
-    """The speed options present in ``test_cfg``, validated (bools, or a dict of torch.compile arguments)."""
-    options = {key: test_cfg[key] for key in OPTION_KEYS if test_cfg.get(key) not in (None, False)}
-    for key in ('fuse_bn', 'channels_last'):
-        if key in options and options[key] is not True:
-            raise ValueError(f'test_cfg.{key} must be True or False, got {options[key]!r}')
-    if 'compile' in options and not (options['compile'] is True or isinstance(options['compile'], Mapping)):
-        raise ValueError("test_cfg.compile must be True, False or a dict of torch.compile arguments "
-                         f"(e.g. dict(mode='max-autotune')), got {options['compile']!r}")
-    if 'backend' in options:
-        from segkit.deployment.runtime_net import check_backend_option
-        options['backend'] = check_backend_option(options['backend'])
-        for other in ('compile', 'autocast'):
-            if test_cfg.get(other):
-                raise ValueError(f'test_cfg.backend and test_cfg.{other} exclude each other: the backend runs the '
-                                 "network itself (its bf16 is backend.precision='bf16')")
-    return options
+from segkit.registry import RUNTIMES
+from .calibration import calibration_batches
+from .options import InferenceOptions
 
 
 def _fusable(conv: nn.Module, norm: nn.Module) -> bool:
@@ -111,29 +89,31 @@ def state_key(module: nn.Module) -> Tuple:
 
 
 def build_inference_net(backbone: nn.Module, neck: Optional[nn.Module], decode_head: nn.Module,
-                        options: Mapping, example: Optional[torch.Tensor] = None,
+                        options: InferenceOptions, example: torch.Tensor,
                         preprocess: Optional[Callable[[torch.Tensor], torch.Tensor]] = None
-                        ) -> Tuple[Callable[[torch.Tensor], torch.Tensor], bool]:
-    """A transformed copy of the parts, and whether it wants channels-last inputs.
+                        ) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A transformed copy of the parts, as ``options`` ask.
 
-    ``example`` (an input batch) and ``preprocess`` (uint8 CHW image -> network input) are needed by ``backend``:
-    the export traces the example, int8 calibration preprocesses its images.
+    ``example`` (an input batch) is what a backend's export traces; ``preprocess`` (uint8 CHW image -> network
+    input) turns int8 calibration images into ready batches.
     """
     net = copy.deepcopy(InferenceNet(backbone, neck, decode_head)).eval()
     for param in net.parameters():
         param.requires_grad_(False)
-    if options.get('fuse_bn'):
+    if options.fuse_bn:
         fold_batch_norms(net)
-    if options.get('backend'):
-        from segkit.deployment.runtime_net import RuntimeNet
-        return RuntimeNet(net.float(), options['backend'], example.float(), preprocess), False
-    channels_last = bool(options.get('channels_last'))
-    if channels_last:
+    if options.channels_last:
         net = net.to(memory_format=torch.channels_last)
-    compile_opts = options.get('compile')
-    if compile_opts:
-        kwargs = dict(compile_opts) if isinstance(compile_opts, Mapping) else {}
+    if options.backend is not None:
+        backend = options.backend
+        calibration = None
+        if backend.precision == 'int8':
+            calibration = calibration_batches(backend.calibration, preprocess, example)
+        return RUNTIMES.build(dict(type=backend.type, net=net.float(), example=example.float(),
+                                   precision=backend.precision, threads=backend.threads, calibration=calibration))
+    if options.compile is not None:
+        kwargs = dict(options.compile)
         kwargs.setdefault('dynamic', False)
         kwargs.setdefault('options', {'freezing': True})
-        return torch.compile(net, **kwargs), channels_last
-    return net, channels_last
+        return torch.compile(net, **kwargs)
+    return net
