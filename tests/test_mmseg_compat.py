@@ -22,7 +22,14 @@ REPO = Path(__file__).resolve().parents[1]
 # fixture name -> output stride of its backbone
 TINY = {'deeplabv3': 8, 'deeplabv3plus': 8, 'deeplabv3_m-v2-d8': 8, 'deeplabv3plus_m-v2-d8': 8,
         'deeplabv3_r-d16-mg124': 16}
-TOL = dict(atol=1e-5, rtol=1e-4)
+# float32 logits agree to 1e-5 of their range: the order of accumulation differs between oneDNN's kernels for one
+# CPU and another (AMD AVX-512 vs Intel AVX-512/AMX gave up to 1.5e-6 of the range), so a fixed absolute 1e-5
+# on logits of size ~40 would test the CPU, not the mapping.
+RELATIVE_TOL = 1e-5
+
+
+def close_to_reference(got: torch.Tensor, expected: torch.Tensor) -> bool:
+    return bool((got - expected).abs().max() <= RELATIVE_TOL * max(1.0, float(expected.abs().max())))
 
 
 def segkit_model_cfg(mmseg_cfg: dict) -> dict:
@@ -83,9 +90,9 @@ def run(model: nn.Module, ref: dict):
 def assert_matches(model, ref):
     logits, decode, aux = run(model, ref)
     assert logits.shape == ref['logits'].shape and decode.shape == ref['decode_logits'].shape
-    assert torch.allclose(decode, ref['decode_logits'], **TOL)
-    assert torch.allclose(logits, ref['logits'], **TOL)
-    assert torch.allclose(aux, ref['aux_logits'], **TOL)
+    assert close_to_reference(decode, ref['decode_logits'])
+    assert close_to_reference(logits, ref['logits'])
+    assert close_to_reference(aux, ref['aux_logits'])
 
 
 @pytest.mark.parametrize('name', TINY)
