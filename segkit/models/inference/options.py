@@ -254,9 +254,18 @@ class InferenceOptions:
 
     def describe(self) -> str:
         """The options that differ from plain whole-image fp32 inference, e.g. for a log line."""
-        parts = [f'{f.name}={getattr(self, f.name)!r}' for f in fields(self)
+        parts = [f'{f.name}={_plain(getattr(self, f.name))!r}' for f in fields(self)
                  if f.compare and getattr(self, f.name) != f.default]
         return ', '.join(parts) or 'whole image, float32'
+
+
+def _plain(value):
+    """Dataclasses and read-only mappings as plain dicts (for log lines)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if hasattr(value, '__dataclass_fields__'):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value) if getattr(value, f.name) is not None}
+    return value
 
 
 def _crf_config(value, where: str) -> Optional[Mapping]:
