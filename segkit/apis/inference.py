@@ -20,7 +20,7 @@ from mmengine.registry import DefaultScope
 from mmengine.runner import load_checkpoint
 
 from segkit.engine.checkpoint import safe_checkpoint_io
-from segkit.engine.config_setup import replace_sync_bn
+from segkit.engine.config_setup import load_config, replace_sync_bn
 from segkit.models.inference.switches import TTA_PIPELINE_REMOVED, enable_fast_defaults, enable_tta
 from segkit.registry import SEGMENTORS
 from segkit.structures import SegDataSample
@@ -38,9 +38,12 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     unless the config sets ``model.test_cfg.fuse_bn`` / ``model.channels_last`` itself. ``tta=True`` turns on
     multi-scale + flip inference inside the model (``test_cfg.tta`` at the config's ``tta_scales``).
     """
-    cfg = Config.fromfile(str(config)) if not isinstance(config, Config) else copy.deepcopy(config)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    if isinstance(config, Config):
+        cfg = copy.deepcopy(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    else:
+        cfg = load_config(str(config), cfg_options)
     replace_sync_bn(cfg.model)
     if tta == 'pipeline':
         raise ValueError(f"init_model: tta='pipeline': {TTA_PIPELINE_REMOVED}")

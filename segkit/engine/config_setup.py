@@ -6,6 +6,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 
 from segkit.config_errors import check_cfg_options
+from segkit.mmseg_config import translate_mmseg_config
 
 
 def replace_sync_bn(node):
@@ -29,6 +30,7 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if cfg_options:
         check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
+    translate_mmseg_config(cfg, path)  # MMSegmentation 1.x configs read as they are
     cfg.setdefault('default_scope', 'segkit')
     return cfg
 
