@@ -3,6 +3,7 @@ import copy
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS, TRANSFORMS
 
@@ -65,6 +66,38 @@ def test_config_builds(path, tmp_path):
     dataset = DATASETS.build(_lazy(cfg.val_dataloader.dataset))
     classes = dataset.metainfo.get('classes')
     assert classes is None or len(classes) == model.num_classes
+
+
+def _model_cfg(path):
+    cfg = Config.fromfile(str(path))
+    model_cfg = replace_sync_bn(copy.deepcopy(cfg.model))
+    model_cfg.backbone.pop('init_cfg', None)
+    model_cfg.decode_head.pop('fc_checkpoint', None)  # LargeFOVHead's ImageNet fc6/fc7
+    return model_cfg
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_config_sets_its_output_stride_in_one_place(path):
+    """model.output_stride, the one key tools/test.py --output-stride switches; not the backbone's own keys."""
+    model_cfg = _model_cfg(path)
+    assert model_cfg.get('output_stride') in (8, 16, 32)
+    assert not {'output_stride', 'strides', 'dilations'} & set(model_cfg.backbone)
+
+
+@pytest.mark.parametrize('output_stride', [8, 16])
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_model_output_stride_switches_every_config(path, output_stride):
+    """--output-stride 8 / 16 (model.output_stride) builds every shipped config and its features follow (on the
+    meta device: shapes without the cost of initialising and running the full-size networks)."""
+    model_cfg = _model_cfg(path)
+    model_cfg.output_stride = output_stride
+    with torch.device('meta'):
+        model = MODELS.build(model_cfg).eval()
+        assert model.backbone.output_stride == output_stride
+        feats = model.backbone(torch.empty(1, 3, 64, 64))
+        logits = model(torch.empty(1, 3, 64, 64), mode='tensor')
+    assert feats[-1].shape[-1] == 64 // output_stride
+    assert logits.shape[:2] == (1, model.num_classes)
 
 
 def test_cfg_options_override(tmp_path):
