@@ -13,7 +13,8 @@ import pytest
 import torch
 from PIL import Image
 
-from segkit.engine.checkpoint import TMP_MARK, safe_load, write_atomically
+from segkit.engine.checkpoint import TMP_MARK, write_atomically
+from segkit.fileio.checkpoint import safe_load
 from segkit.engine.config_setup import load_config
 from tests.test_train_tools import write_config
 

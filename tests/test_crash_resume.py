@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from segkit.engine.checkpoint import TMP_MARK, safe_load
+from segkit.engine.checkpoint import TMP_MARK
+from segkit.fileio.checkpoint import safe_load
 from tests.test_train_tools import write_config
 
 REPO = Path(__file__).resolve().parents[1]
