@@ -30,8 +30,6 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 from segkit.fileio.checkpoint import safe_load
 
-from .faults import fault_point
-
 TMP_MARK = '.tmp-'  # a file being written is '<name>.tmp-<pid>' until it is complete
 
 
@@ -64,11 +62,7 @@ def write_atomically(filepath, payload: bytes) -> None:
     tmp = f'{filepath}{TMP_MARK}{os.getpid()}'
     try:
         with open(tmp, 'wb') as f:
-            half = len(payload) // 2
-            f.write(payload[:half])
-            if filepath.endswith('.pth'):
-                fault_point('checkpoint_write')  # the crash tests kill the process here, half the file written
-            f.write(payload[half:])
+            f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)
