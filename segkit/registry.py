@@ -16,6 +16,8 @@ A custom part lives in the user's own file::
 and a config loads it with ``custom_imports = dict(imports=['my_head'])``.
 """
 import difflib
+import inspect
+from collections.abc import Mapping
 
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -39,8 +41,8 @@ from mmengine.registry import Registry
 from segkit.config_errors import UnexpectedArgumentError, unexpected_argument
 
 __all__ = [
-    'SegkitRegistry', 'UnknownTypeError', 'UnexpectedArgumentError', 'BACKBONES', 'NECKS', 'HEADS', 'LOSSES',
-    'DATA_PREPROCESSORS',
+    'SegkitRegistry', 'UnknownTypeError', 'UnexpectedArgumentError', 'registered_class', 'BACKBONES', 'NECKS',
+    'HEADS', 'LOSSES', 'DATA_PREPROCESSORS',
     'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR', 'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATA_SAMPLERS',
     'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS', 'POSTPROCESSORS'
@@ -73,7 +75,8 @@ class SegkitRegistry(Registry):
         except UnexpectedArgumentError:
             raise
         except TypeError as exc:
-            clear = unexpected_argument(exc, cfg)
+            cls = registered_class(cfg.get('type')) if isinstance(cfg, Mapping) else None
+            clear = unexpected_argument(exc, cfg, cls)
             if clear is None:
                 raise
             raise clear from exc
@@ -101,6 +104,23 @@ class SegkitRegistry(Registry):
         return (f"type='{key}' is not registered in segkit's '{self.name}' registry.{hint} "
                 f'If it is your own class, decorate it with @{self.variable}.register_module() '
                 f"(from segkit.registry) and add its module to the config's custom_imports.")
+
+
+def registered_class(type_name):
+    """The class a config's ``type`` names: the class itself, or what the first of segkit's registries (their
+    mmengine parents included) holds under that name; None when no registry does."""
+    if inspect.isclass(type_name):
+        return type_name
+    if not isinstance(type_name, str):
+        return None
+    for registry in _registries():
+        if type_name in registry:
+            return registry.get(type_name)
+    return None
+
+
+def _registries():
+    return [value for value in globals().values() if isinstance(value, SegkitRegistry)]
 
 
 def _child(name, parent, locations):

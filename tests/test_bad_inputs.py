@@ -14,8 +14,8 @@ import torch
 from PIL import Image
 
 from segkit.engine.checkpoint import TMP_MARK, write_atomically
-from segkit.fileio.checkpoint import safe_load
 from segkit.engine.config_setup import load_config
+from segkit.fileio.checkpoint import safe_load
 from tests.test_train_tools import write_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,29 +12,9 @@ from segkit.registry import BACKBONES
 from .convert_mobilenet_v3 import convert_torchvision_mobilenet_v3, looks_like_torchvision_mobilenet_v3
 from .inverted_residual import InvertedResidual
 from .mobilenet_v2 import make_divisible
+from .mobilenet_v3_arch import LARGE_BLOCKS, LAST_CHANNELS, STEM_CHANNELS
 from .pretrained import PretrainedFromFile, load_backbone_weights
 from .utils import StageFreezing, check_frozen_stages, check_indices
-
-#: The bneck blocks of MobileNetV3-Large, Table 1 of the paper: (kernel, expanded channels, output channels,
-#: squeeze-and-excite, activation, stride). The stem has 16 channels, the last 1x1 conv 960.
-LARGE_BLOCKS = (
-    (3, 16, 16, False, 'ReLU', 1),
-    (3, 64, 24, False, 'ReLU', 2),
-    (3, 72, 24, False, 'ReLU', 1),
-    (5, 72, 40, True, 'ReLU', 2),
-    (5, 120, 40, True, 'ReLU', 1),
-    (5, 120, 40, True, 'ReLU', 1),
-    (3, 240, 80, False, 'HSwish', 2),
-    (3, 200, 80, False, 'HSwish', 1),
-    (3, 184, 80, False, 'HSwish', 1),
-    (3, 184, 80, False, 'HSwish', 1),
-    (3, 480, 112, True, 'HSwish', 1),
-    (3, 672, 112, True, 'HSwish', 1),
-    (5, 672, 160, True, 'HSwish', 2),
-    (5, 960, 160, True, 'HSwish', 1),
-    (5, 960, 160, True, 'HSwish', 1),
-)
-STEM_CHANNELS, LAST_CHANNELS = 16, 960
 
 
 @BACKBONES.register_module()
