@@ -42,8 +42,8 @@ from segkit.config_errors import UnexpectedArgumentError, unexpected_argument
 
 __all__ = [
     'SegkitRegistry', 'UnknownTypeError', 'UnexpectedArgumentError', 'registered_class', 'BACKBONES', 'NECKS',
-    'HEADS', 'LOSSES', 'DATA_PREPROCESSORS',
-    'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR', 'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
+    'HEADS', 'LOSSES', 'DATA_PREPROCESSORS', 'MODELS', 'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR',
+    'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATA_SAMPLERS',
     'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS', 'POSTPROCESSORS'
 ]
@@ -120,7 +120,8 @@ def registered_class(type_name):
 
 
 def _registries():
-    return [value for value in globals().values() if isinstance(value, SegkitRegistry)]
+    found = [value for value in globals().values() if isinstance(value, SegkitRegistry)]
+    return list(dict.fromkeys(found))  # each once (SEGMENTORS is MODELS)
 
 
 def _child(name, parent, locations):
@@ -133,7 +134,7 @@ def _own(name, locations):
 
 def _name_variables():
     for variable, value in list(globals().items()):
-        if isinstance(value, SegkitRegistry):
+        if isinstance(value, SegkitRegistry) and value.variable == SegkitRegistry.variable:  # first name wins
             value.variable = variable
 
 
@@ -147,7 +148,12 @@ DATA_PREPROCESSORS = _own('data_preprocessor', ['segkit.models.data_preprocessor
 POSTPROCESSORS = _own('postprocessor', ['segkit.models.postprocessors'])  # test_cfg.crf: refine the probabilities
 
 # Kinds built by mmengine's Runner (found through default_scope='segkit').
-SEGMENTORS = _child('segmentor', MMENGINE_MODELS, ['segkit.models.segmentors', 'segkit.deployment'])
+# segkit's child of mmengine's MODELS: the Runner builds segmentors from it, and mmcv's build_norm_layer /
+# build_conv_layer look layer types up in it under default_scope='segkit' before mmengine's own (so
+# norm_cfg=dict(type='FrozenBN') is found here, and mmengine's root registry is left as it was).
+MODELS = _child('model', MMENGINE_MODELS,
+                ['segkit.models.segmentors', 'segkit.deployment', 'segkit.models.frozen_bn'])
+SEGMENTORS = MODELS  # segmentors register here
 DATASETS = _child('dataset', MMENGINE_DATASETS, ['segkit.datasets'])
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, ['segkit.datasets.transforms'])
 METRICS = _child('metric', MMENGINE_METRICS, ['segkit.evaluation'])
