@@ -6,12 +6,16 @@
   build; :func:`segkit.engine.config_setup.explain_config_errors` for what mmengine's Runner builds, and adds
   the path).
 - ``--cfg-options`` naming a list index that does not exist or a misspelt section (:func:`check_cfg_options`).
+- A Python syntax error in a config or one of its ``_base_`` files: mmengine parses the text without its file
+  name (``File "<unknown>"``); :func:`config_syntax_error` names the file and the line.
 """
+import ast
 import difflib
 import inspect
+import os.path as osp
 import re
 from collections.abc import Mapping
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 _UNEXPECTED = re.compile(r"__init__\(\) got an unexpected keyword argument '(\w+)'")
 
@@ -82,3 +86,40 @@ def check_cfg_options(cfg, options: Mapping) -> None:
                 node = node[part]
             else:
                 break
+
+
+def _config_chain(path: str, seen=None) -> Iterator[str]:
+    """``path`` and, depth first, the local ``_base_`` files it names (as far as they parse)."""
+    seen = set() if seen is None else seen
+    path = osp.abspath(path)
+    if path in seen or not osp.isfile(path):
+        return
+    seen.add(path)
+    yield path
+    try:
+        tree = ast.parse(open(path, encoding='utf-8').read())
+    except (SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:  # not a literal: mmengine resolves it
+                continue
+            for base in [bases] if isinstance(bases, str) else list(bases):
+                yield from _config_chain(osp.join(osp.dirname(path), str(base)), seen)
+
+
+def config_syntax_error(path: str) -> Optional[SyntaxError]:
+    """A ``SyntaxError`` naming the file (``path`` or one of its ``_base_`` files), the line and the fix, for the
+    first of them that is not valid Python; None when they all parse."""
+    for file in _config_chain(path):
+        try:
+            compile(open(file, encoding='utf-8').read(), file, 'exec', dont_inherit=True)
+        except SyntaxError as exc:
+            where = '' if file == osp.abspath(path) else f' (a _base_ of {path})'
+            text = (exc.text or '').rstrip('\n')
+            return SyntaxError(f'config {file}{where}, line {exc.lineno}: {exc.msg}: {text.strip()!r}. Fix that '
+                               f'line (a missing comma, bracket or quote is the usual cause).',
+                               (file, exc.lineno, exc.offset, text))
+    return None

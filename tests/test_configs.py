@@ -111,3 +111,20 @@ def test_missing_config_error_names_the_file():
     from segkit.engine.config_setup import load_config
     with pytest.raises(FileNotFoundError, match='configs/nope.py'):
         load_config('configs/nope.py')
+
+
+@pytest.mark.parametrize('in_base', [False, True], ids=['config', 'its _base_'])
+def test_config_syntax_error_names_the_file_and_line(tmp_path, in_base):
+    """mmengine parses the text as "<unknown>"; the error names the config (or the _base_ at fault) and line."""
+    from segkit.engine.config_setup import load_config
+    bad = tmp_path / 'bad.py'
+    bad.write_text("model = dict(\n    type='EncoderDecoder',\n    output_stride=16 backbone=None)\n")
+    top = tmp_path / 'top.py'
+    top.write_text("_base_ = ['./bad.py']\nx = 1\n" if in_base else bad.read_text())
+    with pytest.raises(SyntaxError) as err:
+        load_config(str(top))
+    culprit = bad if in_base else top
+    assert err.value.filename == str(culprit) and err.value.lineno == 3
+    message = str(err.value)
+    assert f'config {culprit}' in message and 'line 3' in message and 'Fix that line' in message
+    assert ('a _base_ of' in message) == in_base and '<unknown>' not in message

@@ -7,7 +7,7 @@ from typing import Iterator, Optional, Tuple
 import torch
 from mmengine.config import Config, ConfigDict
 
-from segkit.config_errors import check_cfg_options, unexpected_argument, unexpected_key
+from segkit.config_errors import check_cfg_options, config_syntax_error, unexpected_argument, unexpected_key
 from segkit.registry import registered_class
 
 
@@ -28,7 +28,13 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path} (configs live under configs/, e.g. '
                                 f'configs/deeplabv3plus/r50_512x512_voc.py)')
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as exc:  # mmengine parses the text as "<unknown>": name the file and line
+        clear = config_syntax_error(path)
+        if clear is None:
+            raise
+        raise clear from exc
     if cfg_options:
         check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
