@@ -3,15 +3,19 @@
 - A keyword the class of a ``type`` does not take (a misspelt head argument, ``train_cfg.max_iter``): Python's
   ``TypeError: X.__init__() got an unexpected keyword argument`` becomes :class:`UnexpectedArgumentError` naming
   the config path, the type, the accepted arguments and the closest one (segkit's registries do it for what they
-  build; :func:`explain_config_errors` for what mmengine's Runner builds, and adds the path).
+  build; :func:`segkit.engine.config_setup.explain_config_errors` for what mmengine's Runner builds, and adds
+  the path).
 - ``--cfg-options`` naming a list index that does not exist or a misspelt section (:func:`check_cfg_options`).
+- A Python syntax error in a config or one of its ``_base_`` files: mmengine parses the text without its file
+  name (``File "<unknown>"``); :func:`config_syntax_error` names the file and the line.
 """
+import ast
 import difflib
 import inspect
+import os.path as osp
 import re
 from collections.abc import Mapping
-from contextlib import contextmanager
-from typing import Iterator, List, Optional, Tuple
+from typing import Iterator, List, Optional
 
 _UNEXPECTED = re.compile(r"__init__\(\) got an unexpected keyword argument '(\w+)'")
 
@@ -37,24 +41,18 @@ def accepted_arguments(cls) -> List[str]:
     return names
 
 
-def _class_of(obj_type):
-    if inspect.isclass(obj_type):
-        return obj_type
-    if not isinstance(obj_type, str):
-        return None
-    from segkit import registry
-    for candidate in vars(registry).values():
-        if isinstance(candidate, registry.SegkitRegistry) and obj_type in candidate:
-            return candidate.get(obj_type)
-    return None
-
-
-def unexpected_argument(exc: TypeError, cfg, path: str = '') -> Optional[UnexpectedArgumentError]:
-    """The clear error for ``exc`` when it is Python's 'unexpected keyword argument' for a key of ``cfg``."""
+def unexpected_key(exc: BaseException) -> Optional[str]:
+    """The keyword of Python's 'unexpected keyword argument' ``TypeError``, or None for any other error."""
     found = _UNEXPECTED.search(str(exc))
-    if found is None or not isinstance(cfg, Mapping) or found.group(1) not in cfg:
+    return found.group(1) if found else None
+
+
+def unexpected_argument(exc: TypeError, cfg, cls, path: str = '') -> Optional[UnexpectedArgumentError]:
+    """The clear error for ``exc`` when it is Python's 'unexpected keyword argument' for a key of ``cfg``, whose
+    ``type`` is the class ``cls`` (None when unknown)."""
+    key = unexpected_key(exc)
+    if key is None or not isinstance(cfg, Mapping) or key not in cfg:
         return None
-    key, cls = found.group(1), _class_of(cfg.get('type'))
     accepted = accepted_arguments(cls) if cls is not None else None
     if not accepted or key in accepted:
         return None  # raised deeper down, not by this config's keys
@@ -64,36 +62,6 @@ def unexpected_argument(exc: TypeError, cfg, path: str = '') -> Optional[Unexpec
     return UnexpectedArgumentError(
         f"{where}{cls.__name__} (type='{cls.__name__}') takes no argument '{key}'.{hint} Its arguments: "
         f"{', '.join(accepted)}. Fix or remove the key in the config (or in --cfg-options).", cls.__name__, key)
-
-
-def _typed_dicts(node, path='') -> Iterator[Tuple[str, Mapping]]:
-    if isinstance(node, Mapping):
-        if 'type' in node:
-            yield path, node
-        for key, value in node.items():
-            yield from _typed_dicts(value, f'{path}.{key}' if path else str(key))
-    elif isinstance(node, (list, tuple)):
-        for index, value in enumerate(node):
-            yield from _typed_dicts(value, f'{path}.{index}')
-
-
-@contextmanager
-def explain_config_errors(cfg):
-    """Re-raise an unexpected-keyword ``TypeError`` from building ``cfg``'s parts with the config path named."""
-    try:
-        yield
-    except TypeError as exc:
-        found = _UNEXPECTED.search(str(exc))
-        key = getattr(exc, 'key', None) or (found.group(1) if found else None)
-        if key is None:
-            raise
-        for path, node in _typed_dicts(cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg):
-            if key in node and (not getattr(exc, 'type_name', '') or str(node['type']).endswith(exc.type_name)):
-                clear = unexpected_argument(TypeError(f"__init__() got an unexpected keyword argument '{key}'"),
-                                            node, path)
-                if clear is not None:
-                    raise clear from exc
-        raise
 
 
 def check_cfg_options(cfg, options: Mapping) -> None:
@@ -118,3 +86,40 @@ def check_cfg_options(cfg, options: Mapping) -> None:
                 node = node[part]
             else:
                 break
+
+
+def _config_chain(path: str, seen=None) -> Iterator[str]:
+    """``path`` and, depth first, the local ``_base_`` files it names (as far as they parse)."""
+    seen = set() if seen is None else seen
+    path = osp.abspath(path)
+    if path in seen or not osp.isfile(path):
+        return
+    seen.add(path)
+    yield path
+    try:
+        tree = ast.parse(open(path, encoding='utf-8').read())
+    except (SyntaxError, ValueError):
+        return
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:  # not a literal: mmengine resolves it
+                continue
+            for base in [bases] if isinstance(bases, str) else list(bases):
+                yield from _config_chain(osp.join(osp.dirname(path), str(base)), seen)
+
+
+def config_syntax_error(path: str) -> Optional[SyntaxError]:
+    """A ``SyntaxError`` naming the file (``path`` or one of its ``_base_`` files), the line and the fix, for the
+    first of them that is not valid Python; None when they all parse."""
+    for file in _config_chain(path):
+        try:
+            compile(open(file, encoding='utf-8').read(), file, 'exec', dont_inherit=True)
+        except SyntaxError as exc:
+            where = '' if file == osp.abspath(path) else f' (a _base_ of {path})'
+            text = (exc.text or '').rstrip('\n')
+            return SyntaxError(f'config {file}{where}, line {exc.lineno}: {exc.msg}: {text.strip()!r}. Fix that '
+                               f'line (a missing comma, bracket or quote is the usual cause).',
+                               (file, exc.lineno, exc.offset, text))
+    return None

@@ -16,6 +16,8 @@ A custom part lives in the user's own file::
 and a config loads it with ``custom_imports = dict(imports=['my_head'])``.
 """
 import difflib
+import inspect
+from collections.abc import Mapping
 
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -39,9 +41,9 @@ from mmengine.registry import Registry
 from segkit.config_errors import UnexpectedArgumentError, unexpected_argument
 
 __all__ = [
-    'SegkitRegistry', 'UnknownTypeError', 'UnexpectedArgumentError', 'BACKBONES', 'NECKS', 'HEADS', 'LOSSES',
-    'DATA_PREPROCESSORS',
-    'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR', 'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
+    'SegkitRegistry', 'UnknownTypeError', 'UnexpectedArgumentError', 'registered_class', 'BACKBONES', 'NECKS',
+    'HEADS', 'LOSSES', 'DATA_PREPROCESSORS', 'MODELS', 'SEGMENTORS', 'DATASETS', 'TRANSFORMS', 'METRICS', 'EVALUATOR',
+    'HOOKS', 'VISUALIZERS', 'VISBACKENDS', 'LOOPS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS', 'PARAM_SCHEDULERS', 'DATA_SAMPLERS',
     'LOG_PROCESSORS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'PIXEL_SAMPLERS', 'POSTPROCESSORS', 'RUNTIMES'
 ]
@@ -73,7 +75,8 @@ class SegkitRegistry(Registry):
         except UnexpectedArgumentError:
             raise
         except TypeError as exc:
-            clear = unexpected_argument(exc, cfg)
+            cls = registered_class(cfg.get('type')) if isinstance(cfg, Mapping) else None
+            clear = unexpected_argument(exc, cfg, cls)
             if clear is None:
                 raise
             raise clear from exc
@@ -103,6 +106,24 @@ class SegkitRegistry(Registry):
                 f"(from segkit.registry) and add its module to the config's custom_imports.")
 
 
+def registered_class(type_name):
+    """The class a config's ``type`` names: the class itself, or what the first of segkit's registries (their
+    mmengine parents included) holds under that name; None when no registry does."""
+    if inspect.isclass(type_name):
+        return type_name
+    if not isinstance(type_name, str):
+        return None
+    for registry in _registries():
+        if type_name in registry:
+            return registry.get(type_name)
+    return None
+
+
+def _registries():
+    found = [value for value in globals().values() if isinstance(value, SegkitRegistry)]
+    return list(dict.fromkeys(found))  # each once (SEGMENTORS is MODELS)
+
+
 def _child(name, parent, locations):
     return SegkitRegistry(name, parent=parent, scope='segkit', locations=locations)
 
@@ -113,7 +134,7 @@ def _own(name, locations):
 
 def _name_variables():
     for variable, value in list(globals().items()):
-        if isinstance(value, SegkitRegistry):
+        if isinstance(value, SegkitRegistry) and value.variable == SegkitRegistry.variable:  # first name wins
             value.variable = variable
 
 
@@ -130,7 +151,12 @@ POSTPROCESSORS = _own('postprocessor', ['segkit.models.postprocessors'])  # test
 RUNTIMES = _own('runtime', ['segkit.deployment.runtime_net'])
 
 # Kinds built by mmengine's Runner (found through default_scope='segkit').
-SEGMENTORS = _child('segmentor', MMENGINE_MODELS, ['segkit.models.segmentors', 'segkit.deployment'])
+# segkit's child of mmengine's MODELS: the Runner builds segmentors from it, and mmcv's build_norm_layer /
+# build_conv_layer look layer types up in it under default_scope='segkit' before mmengine's own (so
+# norm_cfg=dict(type='FrozenBN') is found here, and mmengine's root registry is left as it was).
+MODELS = _child('model', MMENGINE_MODELS,
+                ['segkit.models.segmentors', 'segkit.deployment', 'segkit.models.frozen_bn'])
+SEGMENTORS = MODELS  # segmentors register here
 DATASETS = _child('dataset', MMENGINE_DATASETS, ['segkit.datasets'])
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, ['segkit.datasets.transforms'])
 METRICS = _child('metric', MMENGINE_METRICS, ['segkit.evaluation'])

@@ -1,17 +1,61 @@
 """Imported by the crash tests' configs (custom_imports): the fault points where the tests kill training, and a
-record of what each iteration starts from. Fault points do nothing unless SEGKIT_FAULT names them."""
+record of what each iteration starts from. Nothing in segkit knows of them: the points are hooks, a transform and
+a wrapper around the checkpoint writer, all here.
+
+``SEGKIT_FAULT=<point>@<n>`` in the environment makes the n-th pass through ``fault_point('<point>')`` in that
+process send SIGKILL, to itself or to ``pid``; with ``SEGKIT_FAULT_RANK=<r>`` only in the process of that rank
+(torchrun's ``RANK``). Unset, a fault point does nothing. The points: 'backward' (inside loss.backward()), 'val'
+(during validation), 'worker' (in a dataloader worker), 'after_save' (right after a checkpoint and
+last_checkpoint were written) and 'checkpoint_write' (halfway through writing a checkpoint file).
+"""
 import hashlib
 import json
 import os
 import random
+import signal
+from collections import Counter
 
 import numpy as np
 import torch
 from mmcv.transforms import BaseTransform
 from mmengine.hooks import Hook
 
-from segkit.engine.faults import fault_point
+from segkit.engine import checkpoint
 from segkit.registry import HOOKS, TRANSFORMS
+
+FAULT_ENV = 'SEGKIT_FAULT'
+RANK_ENV = 'SEGKIT_FAULT_RANK'
+_passes: Counter = Counter()
+
+
+def fault_point(name: str, pid: int = 0) -> None:
+    """SIGKILL this process (or ``pid``) on the n-th pass when ``SEGKIT_FAULT=<name>@<n>``; else nothing."""
+    spec = os.environ.get(FAULT_ENV)
+    if not spec:
+        return
+    point, _, nth = spec.partition('@')
+    if point != name or os.environ.get(RANK_ENV, os.environ.get('RANK', '0')) != os.environ.get('RANK', '0'):
+        return
+    _passes[name] += 1
+    if _passes[name] == int(nth or 1):
+        os.kill(pid or os.getpid(), signal.SIGKILL)
+
+
+_write_atomically = checkpoint.write_atomically
+
+
+def _write_with_fault_point(filepath, payload: bytes) -> None:
+    """segkit's atomic writer with fault point 'checkpoint_write' halfway through each ``.pth`` file: half the
+    payload is in the writer's temporary when the process is killed, as in a crash while saving."""
+    if os.fspath(filepath).endswith('.pth') and os.environ.get(FAULT_ENV, '').partition('@')[0] == 'checkpoint_write':
+        with open(f'{os.fspath(filepath)}{checkpoint.TMP_MARK}{os.getpid()}', 'wb') as f:
+            f.write(payload[:len(payload) // 2])
+            f.flush()
+        fault_point('checkpoint_write')
+    _write_atomically(filepath, payload)
+
+
+checkpoint.write_atomically = _write_with_fault_point  # AtomicLocalBackend writes checkpoints through it
 
 RECORD_ENV = 'SEGKIT_TEST_RECORD'  # a JSON-lines file each process appends its records to
 

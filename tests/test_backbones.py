@@ -55,6 +55,16 @@ def test_resnet_output_shapes(depth, expansion, output_stride):
     assert [o.shape[-1] for o in outs] == list(sizes)
 
 
+@pytest.mark.parametrize('output_stride', [None, 8, 16, 32])
+def test_output_stride_argument_gives_the_tuples(output_stride):
+    """output_stride derives the tuples the MMSegmentation form spells out; None is the undilated network (32)."""
+    resnet = tiny_resnet(18, output_stride=output_stride)
+    mobilenet = MobileNetV2(widen_factor=0.5, output_stride=output_stride)
+    assert (resnet.strides, resnet.dilations) == RESNET_OS[output_stride or 32][0]
+    assert (mobilenet.strides, mobilenet.dilations) == MOBILENET_OS[output_stride or 32][0]
+    assert resnet.output_stride == mobilenet.output_stride == (output_stride or 32)
+
+
 def test_resnet_out_indices_and_registry():
     model = BACKBONES.build(dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8, out_indices=(1, 3)))
     outs = model(torch.rand(2, 3, 32, 32))

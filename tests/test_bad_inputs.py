@@ -13,8 +13,9 @@ import pytest
 import torch
 from PIL import Image
 
-from segkit.engine.checkpoint import TMP_MARK, safe_load, write_atomically
+from segkit.engine.checkpoint import TMP_MARK, write_atomically
 from segkit.engine.config_setup import load_config
+from segkit.fileio.checkpoint import safe_load
 from tests.test_train_tools import write_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -241,6 +242,20 @@ def checkpoint_needing_unsafe_unpickling(tmp, tiny):
             [str(path), 'SEGKIT_TRUSTED_CHECKPOINTS'])
 
 
+def config_syntax_error(tmp, tiny):
+    path = tmp / 'typo.py'
+    path.write_text(f"_base_ = [{tiny!r}]\ntrain_cfg = dict(max_iters=2 val_interval=1)\n")
+    return lambda: train_until_error(str(path), tmp / 'work'), [str(path), 'line 2']
+
+
+def truncated_checkpoint(tmp, tiny):
+    path = tmp / 'iter_2.pth'
+    torch.save({'state_dict': {'w': torch.zeros(1000)}}, path)
+    path.write_bytes(path.read_bytes()[:2000])  # a copy cut short
+    return (lambda: train_until_error(tiny, tmp / 'work', f'load_from={path}'),
+            [str(path), 'truncated', 'Download or copy it again'])
+
+
 @dataclass
 class Case:
     setup: Callable
@@ -254,7 +269,7 @@ CASES: Dict[str, Case] = {f.__name__: Case(f) for f in [
     labels_outside_classes_and_ignore, mask_16bit_out_of_range, colour_mask, empty_split_list,
     split_list_names_missing_file, num_classes_mismatch, misspelt_head_argument, misspelt_loop_argument,
     unknown_type, cfg_options_bad_path, cfg_options_misspelt_section, checkpoint_of_another_architecture,
-    checkpoint_needing_unsafe_unpickling]}
+    checkpoint_needing_unsafe_unpickling, config_syntax_error, truncated_checkpoint]}
 CASES.update({f.__name__: Case(f, works=True) for f in [
     rgba_image, grayscale_image, mask_16bit, palette_mask, path_with_spaces_and_non_ascii, folder_of_10000_files]})
 OUTCOMES: Dict[str, str] = {}

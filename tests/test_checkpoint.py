@@ -7,7 +7,8 @@ import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from segkit.engine.checkpoint import TRUST_ENV, UnsafeCheckpointError, safe_checkpoint_io, safe_load
+from segkit.engine.checkpoint import safe_checkpoint_io
+from segkit.fileio.checkpoint import TRUST_ENV, CorruptCheckpointError, UnsafeCheckpointError, safe_load
 
 
 class Payload:
@@ -117,3 +118,79 @@ def test_checkpoint_hook_writes_the_new_file_before_deleting_the_old(tmp_path):
     hook._save_checkpoint_with_step(_fake_runner(tmp_path, fail_at_save=0), 3, meta=dict(iter=3))
     assert sorted(p.name for p in tmp_path.glob('iter_*')) == ['iter_3.pth']  # old ones go once the new is in
     assert (tmp_path / 'last_checkpoint').read_text() == str(tmp_path / 'iter_3.pth')
+
+
+# ------------------------------------------------------------------------------ damaged files, named with the fix
+
+
+def _truncated(path, fraction=0.5):
+    data = path.read_bytes()
+    path.write_bytes(data[:int(len(data) * fraction)])
+    return path
+
+
+@pytest.mark.parametrize('damage, reason', [
+    (lambda p: _truncated(p), 'without its end: truncated'),
+    (lambda p: _truncated(p, 0.99), 'without its end: truncated'),
+    (lambda p: p.write_bytes(b''), 'it is empty'),
+    (lambda p: p.write_bytes(b'<html>404 Not Found</html>'), "does not start like a file of torch.save"),
+])
+def test_damaged_checkpoint_is_named_with_the_likely_cause(tmp_path, damage, reason):
+    path = tmp_path / 'model.pth'
+    torch.save({'state_dict': {'w': torch.arange(1000.0)}}, path)
+    damage(path)
+    with pytest.raises(CorruptCheckpointError, match=reason) as err:
+        safe_load(str(path))
+    assert str(path) in str(err.value) and 'Download or copy it again' in str(err.value)
+
+
+def test_truncated_legacy_format_is_named(tmp_path):
+    path = tmp_path / 'legacy.pth'
+    torch.save({'w': torch.arange(1000.0)}, path, _use_new_zipfile_serialization=False)
+    with pytest.raises(CorruptCheckpointError, match=r"legacy.pth: .*legacy format\): truncated"):
+        safe_load(str(_truncated(path)))
+
+
+def test_truncated_checkpoint_through_init_model(tmp_path):
+    """segkit.apis.init_model reads the checkpoint inside safe_checkpoint_io: the error names the file."""
+    from mmengine.config import Config
+
+    from segkit.apis import init_model
+    from tests.helpers import tiny_deeplabv3plus
+    cfg = Config.fromfile('configs/deeplabv3plus/r18_96x96_shapes.py')
+    cfg.model = Config(dict(model=tiny_deeplabv3plus(num_classes=6))).model
+    model = init_model(cfg)
+    path = tmp_path / 'iter_100.pth'
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    with pytest.raises(CorruptCheckpointError, match=r'iter_100.pth: not a complete checkpoint file: .*truncated'):
+        init_model(cfg, str(_truncated(path)))
+
+
+@pytest.mark.parametrize('backbone', [dict(type='MobileNetV2', widen_factor=0.25),
+                                      dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8)])
+def test_truncated_pretrained_file_through_the_backbone_init_cfg(tmp_path, backbone):
+    from segkit.registry import BACKBONES
+    path = tmp_path / 'imagenet.pth'
+    torch.save(BACKBONES.build(backbone).state_dict(), path)
+    _truncated(path)
+    model = BACKBONES.build(dict(backbone, init_cfg=dict(type='Pretrained', checkpoint=str(path))))
+    with safe_checkpoint_io(), pytest.raises(CorruptCheckpointError, match=r'imagenet.pth: .*truncated'):
+        model.init_weights()
+
+
+def test_truncated_safetensors_file_is_named(tmp_path):
+    from safetensors.torch import save_file
+
+    from segkit.models.backbones.pretrained import read_state_dict
+    path = tmp_path / 'model.safetensors'
+    save_file({'w': torch.arange(100.0)}, str(path))
+    with pytest.raises(CorruptCheckpointError, match=r'model.safetensors: .*safetensors cannot read it'):
+        read_state_dict(str(_truncated(path)))
+
+
+def test_the_product_holds_no_fault_points():
+    """Crash tests inject their faults from tests/fault_plugin.py; segkit's write path knows nothing of them."""
+    from pathlib import Path
+    segkit = Path(__file__).resolve().parents[1] / 'segkit'
+    found = [str(p) for p in segkit.rglob('*.py') if 'fault_point' in p.read_text() or 'SEGKIT_FAULT' in p.read_text()]
+    assert not found, found

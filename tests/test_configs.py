@@ -3,6 +3,7 @@ import copy
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS, TRANSFORMS
 
@@ -67,6 +68,38 @@ def test_config_builds(path, tmp_path):
     assert classes is None or len(classes) == model.num_classes
 
 
+def _model_cfg(path):
+    cfg = Config.fromfile(str(path))
+    model_cfg = replace_sync_bn(copy.deepcopy(cfg.model))
+    model_cfg.backbone.pop('init_cfg', None)
+    model_cfg.decode_head.pop('fc_checkpoint', None)  # LargeFOVHead's ImageNet fc6/fc7
+    return model_cfg
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_config_sets_its_output_stride_in_one_place(path):
+    """model.output_stride, the one key tools/test.py --output-stride switches; not the backbone's own keys."""
+    model_cfg = _model_cfg(path)
+    assert model_cfg.get('output_stride') in (8, 16, 32)
+    assert not {'output_stride', 'strides', 'dilations'} & set(model_cfg.backbone)
+
+
+@pytest.mark.parametrize('output_stride', [8, 16])
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_model_output_stride_switches_every_config(path, output_stride):
+    """--output-stride 8 / 16 (model.output_stride) builds every shipped config and its features follow (on the
+    meta device: shapes without the cost of initialising and running the full-size networks)."""
+    model_cfg = _model_cfg(path)
+    model_cfg.output_stride = output_stride
+    with torch.device('meta'):
+        model = MODELS.build(model_cfg).eval()
+        assert model.backbone.output_stride == output_stride
+        feats = model.backbone(torch.empty(1, 3, 64, 64))
+        logits = model(torch.empty(1, 3, 64, 64), mode='tensor')
+    assert feats[-1].shape[-1] == 64 // output_stride
+    assert logits.shape[:2] == (1, model.num_classes)
+
+
 def test_cfg_options_override(tmp_path):
     from segkit.engine.config_setup import load_config
     cfg = load_config('configs/deeplabv3plus/r50_512x512_voc.py',
@@ -78,3 +111,20 @@ def test_missing_config_error_names_the_file():
     from segkit.engine.config_setup import load_config
     with pytest.raises(FileNotFoundError, match='configs/nope.py'):
         load_config('configs/nope.py')
+
+
+@pytest.mark.parametrize('in_base', [False, True], ids=['config', 'its _base_'])
+def test_config_syntax_error_names_the_file_and_line(tmp_path, in_base):
+    """mmengine parses the text as "<unknown>"; the error names the config (or the _base_ at fault) and line."""
+    from segkit.engine.config_setup import load_config
+    bad = tmp_path / 'bad.py'
+    bad.write_text("model = dict(\n    type='EncoderDecoder',\n    output_stride=16 backbone=None)\n")
+    top = tmp_path / 'top.py'
+    top.write_text("_base_ = ['./bad.py']\nx = 1\n" if in_base else bad.read_text())
+    with pytest.raises(SyntaxError) as err:
+        load_config(str(top))
+    culprit = bad if in_base else top
+    assert err.value.filename == str(culprit) and err.value.lineno == 3
+    message = str(err.value)
+    assert f'config {culprit}' in message and 'line 3' in message and 'Fix that line' in message
+    assert ('a _base_ of' in message) == in_base and '<unknown>' not in message

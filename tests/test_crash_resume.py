@@ -2,7 +2,7 @@
 saved iteration with the same learning rate, batches, random state, weights and optimizer state, and ends with
 the same weights, bit for bit, as an uninterrupted run; last_checkpoint always names a complete file.
 
-The moments are injected deterministically (segkit.engine.faults, SEGKIT_FAULT=<point>@<n>; tests/fault_plugin.py):
+The moments are injected deterministically from the tests alone (SEGKIT_FAULT=<point>@<n>; tests/fault_plugin.py):
 mid-iteration (inside loss.backward()), halfway through writing a checkpoint, during validation, inside a
 dataloader worker (which kills the training process), right after a checkpoint and last_checkpoint were written.
 """
@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from segkit.engine.checkpoint import TMP_MARK, safe_load
+from segkit.engine.checkpoint import TMP_MARK
+from segkit.fileio.checkpoint import safe_load
 from tests.test_train_tools import write_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -169,7 +169,7 @@ def test_fc_checkpoint_initialises_fc6_fc7(tmp_path):
 
 def tiny_model(head):
     return dict(type='EncoderDecoder', data_preprocessor=dict(type='SegDataPreProcessor', size_divisor=8),
-                backbone=dict(type='VGG16', base_channels=4, out_indices=(4, )),
+                output_stride=8, backbone=dict(type='VGG16', base_channels=4, out_indices=(4, )),
                 decode_head=dict(in_channels=32, num_classes=3, **head))
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from segkit.engine.checkpoint import safe_load
+from segkit.fileio.checkpoint import safe_load
 from tests.test_train_tools import write_config
 
 REPO = Path(__file__).resolve().parents[1]

@@ -108,3 +108,14 @@ def test_unknown_files_and_formats_are_named(tiny, tmp_path):
         open_session(tmp_path / 'model.trt')
     with pytest.raises(SystemExit):
         export_tool.main([tiny['config'], tiny['checkpoint'], '--format', 'tensorrt'])
+
+
+@pytest.mark.parametrize('shape', [('0', '0'), ('512', '-1'), ('512', 'x')])
+def test_shape_must_be_two_positive_sizes(shape, capsys, tmp_path):
+    """--shape 0 0 once died inside torch.export; now argparse refuses it, saying what --shape takes."""
+    with pytest.raises(SystemExit) as exit_info:
+        export_tool.parse_args([str(tmp_path / 'c.py'), str(tmp_path / 'c.pth'), '--format', 'onnx', '--shape', *shape])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert 'argument --shape' in err and 'not a positive number of pixels' in err and '--shape 512 512' in err
+    assert export_tool.parse_args(['c.py', 'c.pth', '--format', 'onnx', '--shape', '37', '53']).shape == [37, 53]

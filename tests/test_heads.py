@@ -2,6 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from mmcv.cnn import ConvModule, DepthwiseSeparableConvModule
+from mmengine.registry import MODELS
 
 from segkit.models.heads import ASPP, ASPPHead, DeepLabV3PlusDecoder, DepthwiseSeparableASPPHead, FCNHead
 from segkit.models.losses import CrossEntropyLoss
@@ -118,3 +119,29 @@ def test_fcn_head_concat_and_shapes():
     assert head([torch.randn(2, 6, 5, 5)]).shape == (2, 3, 5, 5)
     with pytest.raises(ValueError, match='num_convs=0'):
         FCNHead(in_channels=6, channels=4, num_classes=3, num_convs=0)
+
+
+def test_partial_loss_option_merges_onto_the_default_loss(monkeypatch):
+    """--cfg-options model.decode_head.loss_decode.class_weight=[...] on a config without loss_decode (mmengine
+    then gives loss_decode=dict(class_weight=[...])): the head's default cross-entropy with those weights, logged."""
+    import segkit.models.heads.loss_config as loss_config
+    from segkit.engine.config_setup import load_config, replace_sync_bn
+    logged = []
+    monkeypatch.setattr(loss_config, 'print_log', lambda message, **kwargs: logged.append(message))
+    weights = [0.5, 1.0, 2.0, 1.0, 1.0, 3.0]
+    cfg = load_config('configs/deeplabv3plus/r18_96x96_shapes.py',
+                      {'model.decode_head.loss_decode.class_weight': weights})
+    assert 'type' not in cfg.model.decode_head.loss_decode  # what mmengine's merge makes of the option
+    model_cfg = replace_sync_bn(cfg.model)
+    model_cfg.backbone.pop('init_cfg', None)
+    model = MODELS.build(model_cfg)
+    (loss,) = model.decode_head.losses
+    assert type(loss).__name__ == 'CrossEntropyLoss' and loss.loss_weight == 1.0
+    assert loss.class_weight.tolist() == weights and loss.ignore_index == 255
+    assert len(logged) == 1 and 'merged onto the default loss' in logged[0] and 'CrossEntropyLoss' in logged[0]
+
+
+def test_loss_list_entry_without_type_is_refused():
+    with pytest.raises(ValueError, match=r"loss_decode\[1\]=\{'loss_weight': 0.5\} names no loss type.*single dict"):
+        FCNHead(in_channels=4, channels=4, num_classes=2,
+                loss_decode=[dict(type='CrossEntropyLoss'), dict(loss_weight=0.5)])

@@ -1,7 +1,6 @@
 """InferenceOptions: every shipped config's test_cfg goes through it, misspelt keys in each section are refused
-with the config path and the closest key, every inference combination gives the labels of the plain model, and
-no module under segkit/models imports segkit/engine or segkit/deployment."""
-import ast
+with the config path and the closest key, every inference combination gives the labels of the plain model (the
+import rule, models/ never importing engine/ or deployment/, is tests/test_layers.py's)."""
 import copy
 import itertools
 import sys
@@ -125,33 +124,6 @@ def test_every_exact_speed_combination_keeps_the_labels(mode, extra):
             logits = e.seg_logits.data.topk(2, dim=0).values
             decided = (logits[0] - logits[1]) > 1e-3  # pixels that are not near-ties
             assert torch.equal(g.pred_sem_seg.data[0][decided], e.pred_sem_seg.data[0][decided]), (mode, extra, name)
-
-
-def _imports(path: Path, package: str):
-    """Every module ``path`` imports, at any level, relative imports resolved against ``package``."""
-    tree = ast.parse(path.read_text())
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split('.')[:len(package.split('.')) - node.level + 1]
-                yield '.'.join(base + ([node.module] if node.module else []))
-            else:
-                yield node.module
-
-
-def test_models_never_import_engine_or_deployment():
-    upward = [(str(p.relative_to(REPO)), name) for p in (REPO / 'segkit' / 'models').rglob('*.py')
-              for name in _imports(p, '.'.join(p.relative_to(REPO).parts[:-1]))
-              if name and name.startswith(('segkit.engine', 'segkit.deployment', 'segkit.apis'))]
-    assert upward == []
-
-
-def test_the_import_check_sees_function_level_and_relative_imports(tmp_path):
-    probe = tmp_path / 'probe.py'
-    probe.write_text('def f():\n    from segkit.deployment.runtime_net import RuntimeNet\nfrom ...engine import x\n')
-    assert set(_imports(probe, 'segkit.models.inference')) == {'segkit.deployment.runtime_net', 'segkit.engine'}
 
 
 def test_one_class_logits_are_thresholded_and_round_trip():

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from segkit.engine.checkpoint import safe_load
+from segkit.fileio.checkpoint import safe_load
 from segkit.engine.hooks import NonFiniteLossError
 from tests.test_train_tools import write_config
 

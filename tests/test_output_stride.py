@@ -11,9 +11,9 @@ from mmengine.registry import MODELS
 from mmengine.runner import load_checkpoint
 from torch import nn
 
-from segkit.models.backbones import MobileNetV2, ResNetV1c
+from segkit.models.backbones import VGG16, MobileNetV2, MobileNetV3, ResNetV1c, Xception
 from segkit.models.heads import ASPPHead, DepthwiseSeparableASPPHead
-from segkit.models.output_stride import dilated_schedule, scale_rates
+from segkit.models.output_stride import AtrousStep, atrous_schedule, scale_rates
 from tests.helpers import BN, tiny_deeplabv3plus
 
 REPO = Path(__file__).resolve().parents[1]
@@ -21,12 +21,55 @@ REPO = Path(__file__).resolve().parents[1]
 RESNET = {8: ((1, 2, 1, 1), (1, 1, 2, 4)), 16: ((1, 2, 2, 1), (1, 1, 1, 2)), 32: ((1, 2, 2, 2), (1, 1, 1, 1))}
 MOBILENET = {8: ((1, 2, 2, 1, 1, 1, 1), (1, 1, 1, 2, 2, 4, 4)), 16: ((1, 2, 2, 2, 1, 1, 1), (1, 1, 1, 1, 1, 2, 2)),
              32: ((1, 2, 2, 2, 1, 2, 1), (1, 1, 1, 1, 1, 1, 1))}
+#: VGG16's pools at 8 / 16 / 32: (stride of pool1..pool5, rate of the convs before each)
+VGG = {8: ((2, 2, 2, 1, 1), (1, 1, 1, 1, 2)), 16: ((2, 2, 2, 2, 1), (1, 1, 1, 1, 1)), 32: ((2,) * 5, (1,) * 5)}
+
+
+def schedule(strides, input_stride, output_stride):
+    steps = atrous_schedule('test', strides, input_stride, output_stride)
+    return (tuple(s.stride for s in steps), tuple(s.rate_in for s in steps), tuple(s.rate_out for s in steps))
 
 
 @pytest.mark.parametrize('output_stride', [8, 16, 32])
-def test_dilated_schedule_known_answers(output_stride):
-    assert dilated_schedule((1, 2, 2, 2), 4, output_stride) == RESNET[output_stride]
-    assert dilated_schedule((1, 2, 2, 2, 1, 2, 1), 2, output_stride) == MOBILENET[output_stride]
+def test_atrous_schedule_known_answers(output_stride):
+    strides, rates_out = RESNET[output_stride]
+    assert schedule((1, 2, 2, 2), 4, output_stride) == (strides, (1,) + rates_out[:-1], rates_out)
+    assert schedule((1, 2, 2, 2, 1, 2, 1), 2, output_stride)[::2] == MOBILENET[output_stride]
+    assert schedule((2,) * 5, 1, output_stride)[:2] == VGG[output_stride]
+
+
+def test_atrous_schedule_none_keeps_every_stride():
+    assert atrous_schedule('test', (1, 2, 2, 2), 4, None) == tuple(AtrousStep(s, 1, 1) for s in (1, 2, 2, 2))
+    assert schedule((2,) * 5, 1, None) == schedule((2,) * 5, 1, 32)
+    with pytest.raises(ValueError, match=r'test: output_stride=4 is not supported; use one of \(8, 16, 32\)'):
+        atrous_schedule('test', (2, 2), 1, 4)
+    with pytest.raises(ValueError, match=r'test: strides=\(2, 0\) must hold positive ints'):
+        atrous_schedule('test', (2, 0), 1, 8)
+
+
+def _last_size(backbone, size=64):
+    with torch.no_grad():
+        return backbone.eval()(torch.rand(1, 3, size, size))[-1].shape[-1]
+
+
+#: every backbone, small, with a given output stride (None left out: the argument's default)
+BACKBONES = {
+    'ResNetV1c': lambda **kw: ResNetV1c(depth=18, stem_channels=8, base_channels=8, **kw),
+    'MobileNetV2': lambda **kw: MobileNetV2(widen_factor=0.25, **kw),
+    'MobileNetV3': lambda **kw: MobileNetV3(**kw),
+    'Xception': lambda **kw: Xception(depth=41, **kw),
+    'VGG16': lambda **kw: VGG16(base_channels=4, **kw),
+}
+
+
+@pytest.mark.parametrize('name', sorted(BACKBONES))
+@pytest.mark.parametrize('output_stride', [None, 8, 16, 32])
+def test_every_backbone_reaches_the_output_stride_and_none_is_32(name, output_stride):
+    """One schedule, one meaning of None: the undilated network of output stride 32, for every backbone."""
+    kwargs = {} if output_stride is None else dict(output_stride=output_stride)
+    backbone = BACKBONES[name](**kwargs)
+    assert backbone.output_stride == (output_stride or 32)
+    assert _last_size(backbone) == 64 // (output_stride or 32)
 
 
 @pytest.mark.parametrize('output_stride', [8, 16, 32])
@@ -38,6 +81,14 @@ def test_backbones_take_output_stride(output_stride):
     assert (mobilenet.strides, mobilenet.dilations) == MOBILENET[output_stride]
     assert mobilenet(torch.rand(1, 3, 64, 64))[-1].shape[-1] == 64 // output_stride
     assert mobilenet.layer7[0].depthwise.conv.dilation == (MOBILENET[output_stride][1][6],) * 2
+    vgg = VGG16(base_channels=4, output_stride=output_stride)
+    assert tuple(getattr(vgg, f'pool{i}').stride for i in range(1, 6)) == VGG[output_stride][0]
+    assert tuple(getattr(vgg, f'layer{i}')[0].conv.dilation[0] for i in range(1, 6)) == VGG[output_stride][1]
+
+
+def test_explicit_tuples_are_the_mmsegmentation_form_of_none():
+    assert ResNetV1c(depth=18, strides=(1, 2, 1, 1), dilations=(1, 1, 2, 4)).output_stride == 8
+    assert ResNetV1c(depth=18, num_stages=3, out_indices=(2,)).output_stride == 16  # 3 stages: undilated 4 * 2 * 2
 
 
 def test_contract_dilation_still_applies_with_output_stride():
@@ -156,9 +207,10 @@ def test_model_output_stride_reaches_neck_and_leaves_fcn_heads_alone():
 
 
 @pytest.mark.parametrize('change, error, message', [
-    (lambda c: c['backbone'].update(strides=(1, 2, 1, 1)), ValueError, 'not both'),
+    (lambda c: c['backbone'].update(strides=(1, 2, 1, 1)), ValueError,
+     r'backbone.strides=\(1, 2, 1, 1\) .* not both. Remove model.backbone.strides'),
     (lambda c: c['backbone'].update(output_stride=16), ValueError,
-     r'model.output_stride=8 but model.backbone.output_stride=16'),
+     r'model.output_stride=8 but model.backbone.output_stride=16: .* Move output_stride from model.backbone to model'),
     (lambda c: c['decode_head'].update(output_stride=32), ValueError, 'model.decode_head.output_stride=32'),
     (lambda c: c.update(backbone=dict(type=nn.Identity)), TypeError,
      r'model.backbone \(type=.*Identity.*\) takes no output_stride'),
@@ -187,3 +239,24 @@ def test_test_tool_output_stride_switches_the_config(config, tmp_path):
     assert model.backbone.dilations[-1] == 4 and model.decode_head.dilations == (1, 12, 24, 36)
     with pytest.raises(SystemExit):
         test_tool.parse_args([str(REPO / config), str(ckpt), '--output-stride', '4'])
+
+
+@pytest.mark.parametrize('config', ['configs/deeplabv3plus/xception65_512x512_voc.py',
+                                    'configs/torchvision/deeplabv3_mobilenetv3_large_torchvision.py',
+                                    'configs/torchvision/deeplabv3_r50_torchvision.py'])
+def test_test_tool_output_stride_switches_configs_of_every_backbone_family(config, tmp_path):
+    """The issue's command: tools/test.py configs/deeplabv3plus/xception65_512x512_voc.py CKPT --output-stride 8
+    (the Xception, MobileNetV3 and torchvision configs once set the stride on the backbone or spelt its tuples)."""
+    sys.path.insert(0, str(REPO / 'tools'))
+    import test as test_tool
+    ckpt = tmp_path / 'ckpt.pth'
+    ckpt.write_bytes(b'')
+    cfg = test_tool.build_config(test_tool.parse_args([str(REPO / config), str(ckpt), '--output-stride', '8']))
+    model_cfg = copy.deepcopy(cfg.model)
+    model_cfg.backbone.pop('init_cfg')
+    with torch.device('meta'):  # full-size networks: shapes only
+        model = MODELS.build(model_cfg).eval()
+        feats = model.backbone(torch.empty(1, 3, 64, 64))
+    assert model.backbone.output_stride == 8 and feats[-1].shape[-1] == 8
+    rates_at_8 = (1, 24, 48, 72) if 'mobilenetv3' in config else (1, 12, 24, 36)  # torchvision's: (12, 24, 36) at 16
+    assert model.decode_head.dilations == rates_at_8

@@ -9,7 +9,7 @@ import torch.nn as nn
 from mmengine.config import Config
 from mmengine.registry import MODELS, PARAM_SCHEDULERS
 
-from segkit.engine.checkpoint import safe_load
+from segkit.fileio.checkpoint import safe_load
 from segkit.models.frozen_bn import FrozenBatchNorm2d
 from tests.helpers import tiny_deeplabv3plus
 

@@ -59,3 +59,44 @@ def test_custom_head_from_user_file_via_custom_imports(tmp_path, monkeypatch):
     assert type(model.decode_head).__name__ == 'MeanHead'
     import torch
     assert model(torch.randn(1, 3, 32, 32), mode='tensor').shape == (1, 3, 4, 4)
+
+
+def test_frozen_bn_lives_in_segkit_registry_not_in_mmengine_root():
+    """Importing segkit and building FrozenBN models leaves mmengine's root MODELS as it was (a fresh interpreter,
+    so no earlier test can hide a registration); mmcv's build_norm_layer finds FrozenBN under segkit's scope."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    code = textwrap.dedent('''
+        from mmengine.registry import MODELS, init_default_scope
+        import segkit, segkit.models, segkit.registry
+        assert 'FrozenBN' not in MODELS.module_dict
+        from segkit.models.frozen_bn import FrozenBatchNorm2d
+        from tests.helpers import tiny_deeplabv3plus
+        init_default_scope('segkit')
+        cfg = tiny_deeplabv3plus()
+        cfg['backbone']['norm_cfg'] = cfg['decode_head']['norm_cfg'] = dict(type='FrozenBN')
+        model = MODELS.build(cfg)
+        assert isinstance(model.backbone.stem[1], FrozenBatchNorm2d)
+        assert isinstance(model.decode_head.aspp.project.bn, FrozenBatchNorm2d)
+        assert 'FrozenBN' not in MODELS.module_dict and 'FrozenBN' in segkit.registry.MODELS.module_dict
+        print('ok')
+    ''')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=str(repo), capture_output=True, text=True, timeout=300,
+                          env={'PYTHONPATH': str(repo), 'PATH': '/usr/bin:/bin'})
+    assert proc.returncode == 0 and proc.stdout.strip().endswith('ok'), proc.stderr[-3000:]
+
+
+def test_frozen_bn_from_direct_backbone_construction():
+    from torch import nn
+
+    from segkit.models.backbones import MobileNetV2, ResNetV1c
+    from segkit.models.frozen_bn import FrozenBatchNorm2d
+    resnet = ResNetV1c(depth=18, stem_channels=8, base_channels=8, norm_cfg=dict(type='FrozenBN'))  # segkit scope
+    mobilenet = MobileNetV2(widen_factor=0.25, norm_cfg=dict(type=FrozenBatchNorm2d))  # the class: any scope
+    for model in (resnet, mobilenet):
+        norms = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+        assert norms and all(isinstance(m, FrozenBatchNorm2d) for m in norms)
+    with pytest.raises(UnknownTypeError, match=r"type='FrozenBn' .* Closest registered names: FrozenBN"):
+        ResNetV1c(depth=18, norm_cfg=dict(type='FrozenBn'))

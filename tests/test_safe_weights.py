@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
-import segkit.engine.hash_check as hash_check
-from segkit.engine.checkpoint import safe_checkpoint_io, safe_load
-from segkit.engine.hash_check import HashMismatchError
+import segkit.fileio.hash_check as hash_check
+from segkit.engine.checkpoint import safe_checkpoint_io
+from segkit.fileio.checkpoint import safe_load
+from segkit.fileio.hash_check import HashMismatchError
 from tests.conftest import MOBILENET_WEIGHTS
 
 REPO = Path(__file__).resolve().parents[1]

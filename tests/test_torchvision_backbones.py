@@ -72,9 +72,11 @@ def test_mobilenet_v3_features_match_torchvision(dilated, output_stride):
 
 
 @pytest.mark.parametrize('output_stride, sizes, last_dilations', [
-    (32, (16, 8, 4, 2), (1, 1, 1)), (16, (16, 8, 4, 4), (2, 2, 2)), (8, (16, 8, 8, 8), (4, 4, 4))])
+    (32, (16, 8, 4, 2), (1, 1, 1)), (16, (16, 8, 4, 4), (2, 2, 2)), (8, (16, 8, 8, 8), (4, 4, 4)),
+    (None, (16, 8, 4, 2), (1, 1, 1))])
 def test_mobilenet_v3_output_stride(output_stride, sizes, last_dilations):
     model = MobileNetV3(output_stride=output_stride).eval()
+    assert model.output_stride == (output_stride or 32)
     with torch.no_grad():
         outs = model(torch.rand(1, 3, 64, 64))
     assert [o.shape[-1] for o in outs] == list(sizes)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from segkit.engine.checkpoint import safe_load
+from segkit.fileio.checkpoint import safe_load
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / 'tools'))

@@ -46,20 +46,21 @@ def deeplab_form(features, pools, conv5):
 
 @pytest.mark.parametrize('output_stride', [None, 8, 16, 32])
 def test_output_stride_shapes(output_stride):
+    """None is the undilated ImageNet network (output stride 32), as for every backbone; the papers' form is 8."""
     model = VGG16(output_stride=output_stride, base_channels=4).eval()
     outs = model(torch.rand(2, 3, 64, 64))
-    assert [o.shape[-1] for o in outs] == list(SIZES[output_stride or 8])
+    assert [o.shape[-1] for o in outs] == list(SIZES[output_stride or 32])
     assert [o.shape[1] for o in outs] == [4, 8, 16, 32, 32] == list(model.out_channels)
-    assert model.output_stride == (output_stride or 8)
+    assert model.output_stride == (output_stride or 32)
 
 
 def test_paper_crop_gives_41x41():
-    out = VGG16(base_channels=2, out_indices=(4,)).eval()(torch.rand(1, 3, 321, 321))
+    out = VGG16(base_channels=2, output_stride=8, out_indices=(4,)).eval()(torch.rand(1, 3, 321, 321))
     assert len(out) == 1 and out[0].shape[-2:] == (41, 41)
 
 
 @pytest.mark.parametrize('output_stride, pool_strides, dilation', [
-    (8, (2, 2, 2, 1, 1), 2), (16, (2, 2, 2, 2, 1), 1), (32, (2, 2, 2, 2, 2), 1)])
+    (8, (2, 2, 2, 1, 1), 2), (16, (2, 2, 2, 2, 1), 1), (32, (2, 2, 2, 2, 2), 1), (None, (2, 2, 2, 2, 2), 1)])
 def test_pools_and_conv5_dilation(output_stride, pool_strides, dilation):
     model = VGG16(output_stride=output_stride, base_channels=4)
     pools = [getattr(model, f'pool{i}') for i in range(1, 6)]
@@ -85,7 +86,7 @@ def test_torchvision_mapping_reproduces_every_block(batch_norm):
     features = tv_features(batch_norm)
     state = {f'features.{k}': v for k, v in features.state_dict().items()}
     pools, conv5 = (TV_BN_POOLS, TV_BN_CONV5) if batch_norm else (TV_POOLS, TV_CONV5)
-    model = VGG16(base_channels=WIDTH, norm_cfg=dict(type='BN') if batch_norm else None).eval()
+    model = VGG16(base_channels=WIDTH, output_stride=8, norm_cfg=dict(type='BN') if batch_norm else None).eval()
     converted = convert_torchvision_vgg16(state)
     assert set(converted) == set(model.state_dict())
     model.load_state_dict(converted, strict=True)
@@ -122,12 +123,13 @@ def test_init_cfg_pretrained_loads_torchvision_file(tmp_path):
     path, wrapped = tmp_path / 'vgg16.pth', tmp_path / 'segmentor.pth'
     torch.save(state, path)
     x = torch.rand(1, 3, 32, 32)
-    model = VGG16(base_channels=WIDTH, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    model = VGG16(base_channels=WIDTH, output_stride=8, init_cfg=dict(type='Pretrained', checkpoint=str(path)))
     model.init_weights()
     expected = deeplab_form(features, TV_POOLS, TV_CONV5)(x)
     torch.testing.assert_close(model.eval()(x)[-1], expected, rtol=0, atol=0)
     torch.save({'state_dict': {f'backbone.{k}': v for k, v in model.state_dict().items()}}, wrapped)
-    again = VGG16(base_channels=WIDTH, init_cfg=dict(type='Pretrained', checkpoint=str(wrapped), prefix='backbone.'))
+    again = VGG16(base_channels=WIDTH, output_stride=8,
+                  init_cfg=dict(type='Pretrained', checkpoint=str(wrapped), prefix='backbone.'))
     again.init_weights()
     torch.testing.assert_close(again.eval()(x)[-1], expected, rtol=0, atol=0)
     assert VGG16(base_channels=WIDTH).load_pretrained(str(path)) == ['classifier.6.bias']

@@ -85,9 +85,11 @@ def test_a_file_of_another_depth_is_refused(tmp_path):
 # ----------------------------------------------------------------------------------- without the reference
 
 
-@pytest.mark.parametrize('output_stride, sizes', [(32, (8, 4, 2, 1)), (16, (8, 4, 2, 2)), (8, (8, 4, 4, 4))])
+@pytest.mark.parametrize('output_stride, sizes', [(32, (8, 4, 2, 1)), (16, (8, 4, 2, 2)), (8, (8, 4, 4, 4)),
+                                                  (None, (8, 4, 2, 1))])
 def test_output_stride_sets_the_feature_sizes(output_stride, sizes):
     model = Xception(depth=41, output_stride=output_stride).eval()
+    assert model.output_stride == (output_stride or 32)
     with torch.no_grad():
         outs = model(torch.rand(1, 3, 32, 32))
     assert [o.shape[-1] for o in outs] == list(sizes)

@@ -8,10 +8,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) 
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
-from segkit.config_errors import explain_config_errors  # noqa: E402
 from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
 from segkit.engine.config_setup import (check_pretrained_reachable, default_work_dir,  # noqa: E402
-                                        init_cpu_distributed, load_config, prepare_for_launcher, shutdown_distributed)
+                                        explain_config_errors, init_cpu_distributed, load_config,
+                                        prepare_for_launcher, shutdown_distributed)
 from segkit.engine.auto_scale_lr import enable_auto_scale_lr  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
 from segkit.engine.precision import resolve_precision, run_device  # noqa: E402

@@ -6,11 +6,12 @@
 _base_ = './deeplabv3_r50_torchvision.py'
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
+    output_stride=16,
     backbone=dict(
-        _delete_=True, type='MobileNetV3', output_stride=16, out_indices=(4, 16),
+        _delete_=True, type='MobileNetV3', out_indices=(4, 16),
         norm_cfg=dict(type='SyncBN', eps=1e-3, momentum=0.01, requires_grad=True),
         # torchvision's ImageNet mobilenet_v3_large (IMAGENET1K_V1); a local copy of the file works too
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://mobilenet_v3_large.imagenet1k_v1')),
-    decode_head=dict(in_channels=960, in_index=1),
+    decode_head=dict(in_channels=960, in_index=1, dilations_output_stride=16),  # rates (12, 24, 36) at 16
     auxiliary_head=dict(in_channels=40, in_index=0, channels=10))
 optim_wrapper = dict(optimizer=dict(weight_decay=1e-6))

@@ -1,18 +1,14 @@
-"""Checkpoint loading with ``torch.load(weights_only=True)`` and an explicit allowlist.
+"""Training-side checkpoint IO: atomic writes, ``HistoryBuffer`` pickled so it reloads with ``weights_only=True``,
+and the context in which mmengine reads and writes through segkit.
 
-mmengine 0.10.7 calls ``torch.load`` without ``weights_only``; torch >= 2.6 then refuses mmengine's own
-checkpoints (they hold numpy arrays and a ``HistoryBuffer`` in ``message_hub``). Inside :func:`safe_checkpoint_io`
-mmengine's local-file loader is :func:`safe_load`, so ``--resume``, ``load_from``,
-``init_cfg=dict(type='Pretrained')`` and ``tools/test.py`` unpickle only tensors, containers and the few types
-listed in :data:`SAFE_GLOBALS`. A file that needs anything else is refused with an error that names the file and
-the type; a user who trusts the file opts in for that path alone with
-``SEGKIT_TRUSTED_CHECKPOINTS=/path/a.pth[:/path/b.pth]``, which allows the types that file names (still with
-``weights_only=True``). A file named by hash (``name-<sha256 prefix>.pth``) is
-checked against that prefix first (:mod:`segkit.engine.hash_check`).
+Reading is :mod:`segkit.fileio.checkpoint` (``weights_only`` loading with segkit's allowlist, hash-named files
+checked, damaged files refused by name), which the models use too. Inside :func:`safe_checkpoint_io`:
 
-Inside the same context saving goes through :class:`AtomicLocalBackend`, so an interrupted save keeps the
-previous checkpoint intact, and ``HistoryBuffer`` pickles through its constructor, so the file reloads with
-``weights_only=True``.
+- mmengine's local-file loader is :func:`segkit.fileio.checkpoint.safe_load`, so ``--resume``, ``load_from``,
+  ``init_cfg=dict(type='Pretrained')`` and ``tools/test.py`` unpickle only tensors, containers and the few
+  allowed types;
+- saving goes through :class:`AtomicLocalBackend`, so an interrupted save keeps the previous checkpoint intact;
+- ``HistoryBuffer`` pickles through its constructor, so the file reloads with ``weights_only=True``.
 
 ``import segkit`` changes nothing in mmengine: ``tools/train.py``, ``tools/test.py`` and
 :func:`segkit.apis.init_model` enter :func:`safe_checkpoint_io` around the work that needs it; a program that runs
@@ -24,40 +20,17 @@ mmengine's Runner on segkit configs itself does the same::
 """
 import copyreg
 import glob
-import importlib
 import os
-import pickle
 from contextlib import contextmanager
 
-import numpy as np
-import torch
 from mmengine.fileio.backends import LocalBackend
 from mmengine.fileio.backends.registry_utils import backends, prefix_to_backends
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from .faults import fault_point
-from .hash_check import verify_hash_suffix
+from segkit.fileio.checkpoint import safe_load
 
-TRUST_ENV = 'SEGKIT_TRUSTED_CHECKPOINTS'
 TMP_MARK = '.tmp-'  # a file being written is '<name>.tmp-<pid>' until it is complete
-
-
-def _numpy_globals():
-    core = getattr(np, '_core', None) or np.core  # numpy 2 moved numpy.core to numpy._core
-    found = [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype]
-    dtypes = getattr(np, 'dtypes', None)
-    if dtypes is not None:
-        found += [getattr(dtypes, name) for name in dir(dtypes) if name.endswith('DType')]
-    return found
-
-
-#: Every non-tensor type a segkit/mmengine/MMSegmentation checkpoint holds: the message hub's history
-#: buffers and the numpy scalars/arrays inside them. Nothing here runs code when unpickled.
-SAFE_GLOBALS = [HistoryBuffer, *_numpy_globals()]
-# segkit saves HistoryBuffers through their constructor (see _reduce_history_buffer). Checkpoints saved by plain
-# mmengine / MMSegmentation 1.x training pickle them with builtins.getattr and are refused (with the opt-in hint);
-# MMSegmentation's released model-zoo files hold only tensors and plain metadata and load.
 
 
 def _reduce_history_buffer(buffer: HistoryBuffer):
@@ -66,53 +39,8 @@ def _reduce_history_buffer(buffer: HistoryBuffer):
     return HistoryBuffer, (buffer._log_history.tolist(), buffer._count_history.tolist(), buffer.max_length)
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
-    pass
-
-
-def _trusted(path):
-    entries = [e for e in os.environ.get(TRUST_ENV, '').split(os.pathsep) if e]
-    real = os.path.realpath(path)
-    return any(os.path.realpath(e) == real for e in entries)
-
-
-def safe_load(path, map_location='cpu'):
-    """``torch.load`` a local file with ``weights_only=True`` and segkit's allowlist."""
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f'checkpoint file not found: {path}')
-    verify_hash_suffix(path)
-    allowed = SAFE_GLOBALS + (_globals_in(path) if _trusted(path) else [])
-    try:
-        with torch.serialization.safe_globals(allowed):
-            return torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise UnsafeCheckpointError(
-            f'{path}: refused by weights_only loading, it contains a type outside segkit\'s allowlist '
-            f'({_first_line(exc)}). If you trust this file, allow it alone with '
-            f'{TRUST_ENV}={path} (the types it names are then allowed for it), or re-save it as a plain '
-            f'state_dict: torch.save({{"state_dict": model.state_dict()}}, path).') from exc
-
-
-def _globals_in(path) -> list:
-    """The classes and functions a trusted file's pickle names, imported, to allow them for that file alone
-    (still ``weights_only=True``: nothing outside what the file names can be called)."""
-    found = []
-    for name in torch.serialization.get_unsafe_globals_in_checkpoint(path):
-        module, _, qualname = name.rpartition('.')
-        obj = importlib.import_module(module)
-        for part in qualname.split('.'):
-            obj = getattr(obj, part)
-        found.append(obj)
-    return found
-
-
-def _first_line(exc):
-    lines = [ln.strip() for ln in str(exc).splitlines() if 'GLOBAL' in ln or 'Unsupported' in ln]
-    return lines[0] if lines else str(exc).splitlines()[0]
-
-
 def load_from_local(filename, map_location):
-    """mmengine's loader for plain paths, inside :func:`safe_checkpoint_io`."""
+    """mmengine's loader for plain paths, inside :func:`safe_checkpoint_io`: segkit's safe loader."""
     return safe_load(os.path.expanduser(filename), map_location=map_location)
 
 
@@ -134,11 +62,7 @@ def write_atomically(filepath, payload: bytes) -> None:
     tmp = f'{filepath}{TMP_MARK}{os.getpid()}'
     try:
         with open(tmp, 'wb') as f:
-            half = len(payload) // 2
-            f.write(payload[:half])
-            if filepath.endswith('.pth'):
-                fault_point('checkpoint_write')  # the crash tests kill the process here, half the file written
-            f.write(payload[half:])
+            f.write(payload)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, filepath)

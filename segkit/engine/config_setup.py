@@ -1,12 +1,15 @@
-"""Config adjustments the tools make before handing a config to mmengine's Runner."""
+"""Config adjustments the tools make before handing a config to mmengine's Runner, and the errors around it."""
 import os.path as osp
-from typing import Optional
+from collections.abc import Mapping
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import torch
 from mmengine.config import Config, ConfigDict
 
-from segkit.config_errors import check_cfg_options
+from segkit.config_errors import check_cfg_options, config_syntax_error, unexpected_argument, unexpected_key
 from segkit.mmseg_config import translate_mmseg_config
+from segkit.registry import registered_class
 
 
 def replace_sync_bn(node):
@@ -26,7 +29,13 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     if not osp.isfile(path):
         raise FileNotFoundError(f'config file not found: {path} (configs live under configs/, e.g. '
                                 f'configs/deeplabv3plus/r50_512x512_voc.py)')
-    cfg = Config.fromfile(path)
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as exc:  # mmengine parses the text as "<unknown>": name the file and line
+        clear = config_syntax_error(path)
+        if clear is None:
+            raise
+        raise clear from exc
     if cfg_options:
         check_cfg_options(cfg, cfg_options)
         cfg.merge_from_dict(cfg_options)
@@ -108,3 +117,33 @@ def check_pretrained_reachable(cfg: Config) -> None:
         CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')  # downloads once into the hub cache
     except OSError as exc:
         raise RuntimeError(f'model.backbone.init_cfg: {unreachable_message(checkpoint, exc)}') from exc
+
+
+def _typed_dicts(node, path='') -> Iterator[Tuple[str, Mapping]]:
+    if isinstance(node, Mapping):
+        if 'type' in node:
+            yield path, node
+        for key, value in node.items():
+            yield from _typed_dicts(value, f'{path}.{key}' if path else str(key))
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            yield from _typed_dicts(value, f'{path}.{index}')
+
+
+@contextmanager
+def explain_config_errors(cfg):
+    """Re-raise an unexpected-keyword ``TypeError`` from building ``cfg``'s parts (mmengine's Runner builds them)
+    as :class:`~segkit.config_errors.UnexpectedArgumentError` naming the config path, the type and its arguments."""
+    try:
+        yield
+    except TypeError as exc:
+        key = getattr(exc, 'key', None) or unexpected_key(exc)
+        if key is None:
+            raise
+        for path, node in _typed_dicts(cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg):
+            if key in node and (not getattr(exc, 'type_name', '') or str(node['type']).endswith(exc.type_name)):
+                clear = unexpected_argument(TypeError(f"__init__() got an unexpected keyword argument '{key}'"),
+                                            node, registered_class(node['type']), path)
+                if clear is not None:
+                    raise clear from exc
+        raise

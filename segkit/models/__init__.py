@@ -1,1 +1,1 @@
-from . import frozen_bn  # noqa: F401  (registers norm_cfg type 'FrozenBN' before any model part is built)
+from . import frozen_bn  # noqa: F401  (norm_cfg type 'FrozenBN', in segkit's MODELS registry)

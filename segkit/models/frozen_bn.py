@@ -2,12 +2,18 @@
 (DeepLabv3, arXiv:1706.05587 section 4.1: after training on trainaug "we then freeze batch normalization
 parameters ... and train on the official PASCAL VOC 2012 trainval set")."""
 import torch.nn as nn
-from mmengine.registry import MODELS
+
+from segkit.registry import MODELS
 
 
+@MODELS.register_module('FrozenBN')
 class FrozenBatchNorm2d(nn.BatchNorm2d):
     """``norm_cfg=dict(type='FrozenBN')``: normalises with its running statistics in train mode too, and its
     weight and bias are buffers, so no optimizer updates them.
+
+    Registered in segkit's model registry, where mmcv's ``build_norm_layer`` finds it under
+    ``default_scope='segkit'`` (configs, tools, :func:`segkit.apis.init_model`, the tests); elsewhere pass the
+    class: ``norm_cfg=dict(type=FrozenBatchNorm2d)``.
 
     Its state dict has BN's keys (``weight``, ``bias``, ``running_mean``, ``running_var``,
     ``num_batches_tracked``), so a checkpoint trained with ``BN`` / ``SyncBN`` loads into it (``load_from``).
@@ -23,7 +29,3 @@ class FrozenBatchNorm2d(nn.BatchNorm2d):
 
     def train(self, mode: bool = True) -> 'FrozenBatchNorm2d':
         return super().train(False)
-
-
-# Registered beside mmcv's 'BN' / 'SyncBN' in mmengine's root MODELS, where build_norm_layer looks them up.
-MODELS.register_module('FrozenBN', module=FrozenBatchNorm2d, force=True)

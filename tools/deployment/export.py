@@ -22,12 +22,27 @@ from segkit.deployment import (FORMATS, compare_with_pytorch, default_shape, exp
                                format_report, open_session, output_path)
 
 
+def image_size(value: str) -> int:
+    """One value of ``--shape H W``: a positive number of pixels, else an error saying what ``--shape`` takes."""
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(
+            f'{value!r} is not a positive number of pixels: --shape takes the input height and width as two '
+            'positive integers, e.g. --shape 512 512 (any size: the exported graph pads to the model\'s size '
+            'divisor; with --dynamic it is the size of the example input and of the check). Leave it out for the '
+            "config's crop_size.")
+    return size
+
+
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Export a segkit model to ONNX, TorchScript or OpenVINO IR')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation)')
     parser.add_argument('--format', required=True, choices=sorted(FORMATS), help='export format')
-    parser.add_argument('--shape', type=int, nargs=2, metavar=('H', 'W'),
+    parser.add_argument('--shape', type=image_size, nargs=2, metavar=('H', 'W'),
                         help="input height and width (default: the config's crop_size, else 512 512)")
     parser.add_argument('--dynamic', action='store_true',
                         help='any batch size, height and width (else batch 1 at --shape)')

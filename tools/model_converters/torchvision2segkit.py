@@ -13,7 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspa
 
 import torch  # noqa: E402
 
-from segkit.engine.checkpoint import safe_load  # noqa: E402
+from segkit.fileio.checkpoint import safe_load  # noqa: E402
 from segkit.models.convert_torchvision import convert_torchvision_deeplabv3, torchvision_backbone  # noqa: E402
 
 CONFIGS = {'resnet50': 'configs/torchvision/deeplabv3_r50_torchvision.py',

@@ -11,15 +11,16 @@ data_preprocessor = dict(
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
+    output_stride=8,  # strides (1, 2, 1, 1), dilations (1, 1, 2, 4); contract_dilation: first blocks at 1 and 2
     backbone=dict(
-        type='ResNetV1b', depth=50, num_stages=4, out_indices=(0, 1, 2, 3), strides=(1, 2, 1, 1),
-        dilations=(1, 1, 2, 4), contract_dilation=True, norm_cfg=norm_cfg, norm_eval=False,
+        type='ResNetV1b', depth=50, num_stages=4, out_indices=(0, 1, 2, 3), contract_dilation=True,
+        norm_cfg=norm_cfg, norm_eval=False,
         # torchvision's DeepLabv3 starts from the ImageNet IMAGENET1K_V1 weights (resnet50-0676ba61.pth)
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50.imagenet1k_v1')),
     decode_head=dict(
         type='ASPPConvHead', in_channels=2048, in_index=3, channels=256, dilations=(1, 12, 24, 36),
-        project_kernel_size=1, project_dropout=0.5, dropout_ratio=0.0, num_classes=21, norm_cfg=norm_cfg,
-        align_corners=False, loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
+        dilations_output_stride=8, project_kernel_size=1, project_dropout=0.5, dropout_ratio=0.0, num_classes=21,
+        norm_cfg=norm_cfg, align_corners=False, loss_decode=dict(type='CrossEntropyLoss', loss_weight=1.0)),
     auxiliary_head=dict(
         type='FCNHead', in_channels=1024, in_index=2, channels=256, num_convs=1, kernel_size=3, concat_input=False,
         dropout_ratio=0.1, num_classes=21, norm_cfg=norm_cfg, align_corners=False,

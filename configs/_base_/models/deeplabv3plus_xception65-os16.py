@@ -18,8 +18,9 @@ data_preprocessor = dict(
 model = dict(
     type='EncoderDecoder',
     data_preprocessor=data_preprocessor,
+    output_stride=16,  # the exit flow's last block at rate 2; --output-stride 8 also dilates middle and exit flows
     backbone=dict(
-        type='Xception', depth=65, output_stride=16, out_indices=(1, 2, 3, 4),
+        type='Xception', depth=65, out_indices=(1, 2, 3, 4),
         norm_cfg=dict(type='SyncBN', eps=1e-3, requires_grad=True), norm_eval=False,
         init_cfg=dict(type='Pretrained', checkpoint='checkpoints/xception65.tf_in1k/model.safetensors')),
     decode_head=dict(

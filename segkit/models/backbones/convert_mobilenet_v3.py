@@ -15,6 +15,7 @@ import re
 from functools import lru_cache
 from typing import Dict, List, Mapping, Optional, Tuple
 
+from .mobilenet_v3_arch import LARGE_BLOCKS, STEM_CHANNELS
 from .pretrained import rename_keys
 
 _KEY = re.compile(r'^features\.(\d+)\.(.+)$')
@@ -26,7 +27,6 @@ _SE = {'fc1': 'reduce', 'fc2': 'expand'}
 @lru_cache(maxsize=None)
 def _block_parts() -> Dict[int, Tuple[str, ...]]:
     """features index -> the names of the block's torchvision sub-modules ``block.0``, ``block.1``, ..."""
-    from .mobilenet_v3 import LARGE_BLOCKS, STEM_CHANNELS  # that module imports this one
     parts, channels = {}, STEM_CHANNELS
     for index, (_, expanded, out_channels, use_se, _, _) in enumerate(LARGE_BLOCKS, start=1):
         parts[index] = (('expand',) if expanded != channels else ()) + ('depthwise',) + \

@@ -7,7 +7,7 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from segkit.models.output_stride import backbone_strides
+from segkit.models.output_stride import backbone_strides, reached_output_stride
 from segkit.registry import BACKBONES
 from .convert import (convert_torchvision_mobilenet_v2, looks_like_torchvision_mobilenet_v2,
                       unused_torchvision_keys)
@@ -40,8 +40,9 @@ class MobileNetV2(StageFreezing, BaseModule):
     Args:
         widen_factor: width multiplier of the paper; channels are rounded to multiples of 8.
         in_channels: channels of the input image.
-        output_stride: 8, 16 or 32: derive ``strides`` and ``dilations`` from it (torchvision / timm convention).
-            None (default): the explicit tuples, or the undilated network (output stride 32) without them.
+        output_stride: 8, 16 or 32: derive ``strides`` and ``dilations`` from it
+            (:func:`~segkit.models.output_stride.atrous_schedule`). None (default): the undilated network (output
+            stride 32), or the explicit tuples when given. ``self.output_stride`` is the one the network reaches.
         strides: stride of the first block of each stage (MMSegmentation form; not with ``output_stride``).
         dilations: dilation of the depthwise convs of each stage (MMSegmentation form; not with ``output_stride``).
         dilate_first_block_only: give a stage's dilation to its first block only, the others keep dilation 1, as
@@ -73,11 +74,11 @@ class MobileNetV2(StageFreezing, BaseModule):
         if widen_factor <= 0:
             raise ValueError(f'MobileNetV2: widen_factor={widen_factor} must be > 0')
         self.widen_factor = widen_factor
-        self.output_stride = output_stride
         strides, dilations = backbone_strides('MobileNetV2', output_stride, strides, dilations,
                                               default_strides=STRIDES, input_stride=2)
         self.strides = check_per_stage('strides', strides, num_stages)
         self.dilations = check_per_stage('dilations', dilations, num_stages)
+        self.output_stride = reached_output_stride(2, self.strides)
         if any(s not in (1, 2) for s in self.strides):
             raise ValueError(f'MobileNetV2: strides={self.strides} must hold 1 or 2 only')
         self.out_indices = check_indices('out_indices', out_indices, num_stages)

@@ -6,35 +6,15 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor
 
-from segkit.models.output_stride import check_output_stride
+from segkit.models.output_stride import atrous_schedule, reached_output_stride
 from segkit.registry import BACKBONES
 
 from .convert_mobilenet_v3 import convert_torchvision_mobilenet_v3, looks_like_torchvision_mobilenet_v3
 from .inverted_residual import InvertedResidual
 from .mobilenet_v2 import make_divisible
+from .mobilenet_v3_arch import LARGE_BLOCKS, LAST_CHANNELS, STEM_CHANNELS
 from .pretrained import PretrainedFromFile, load_backbone_weights
-from .utils import StageFreezing, atrous_schedule, check_frozen_stages, check_indices
-
-#: The bneck blocks of MobileNetV3-Large, Table 1 of the paper: (kernel, expanded channels, output channels,
-#: squeeze-and-excite, activation, stride). The stem has 16 channels, the last 1x1 conv 960.
-LARGE_BLOCKS = (
-    (3, 16, 16, False, 'ReLU', 1),
-    (3, 64, 24, False, 'ReLU', 2),
-    (3, 72, 24, False, 'ReLU', 1),
-    (5, 72, 40, True, 'ReLU', 2),
-    (5, 120, 40, True, 'ReLU', 1),
-    (5, 120, 40, True, 'ReLU', 1),
-    (3, 240, 80, False, 'HSwish', 2),
-    (3, 200, 80, False, 'HSwish', 1),
-    (3, 184, 80, False, 'HSwish', 1),
-    (3, 184, 80, False, 'HSwish', 1),
-    (3, 480, 112, True, 'HSwish', 1),
-    (3, 672, 112, True, 'HSwish', 1),
-    (5, 672, 160, True, 'HSwish', 2),
-    (5, 960, 160, True, 'HSwish', 1),
-    (5, 960, 160, True, 'HSwish', 1),
-)
-STEM_CHANNELS, LAST_CHANNELS = 16, 960
+from .utils import StageFreezing, check_frozen_stages, check_indices
 
 
 @BACKBONES.register_module()
@@ -50,7 +30,8 @@ class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
 
     Args:
         in_channels: channels of the input image.
-        output_stride: 8, 16 or 32 (None: 32, the ImageNet classifier's).
+        output_stride: 8, 16 or 32 (:func:`~segkit.models.output_stride.atrous_schedule`); None (default): the
+            undilated network of the ImageNet classifier, output stride 32.
         out_indices: layers whose outputs ``forward`` returns, 0-16. The default (3, 6, 12, 16) ends each
             resolution (strides 4, 8, 16, 32 at output stride 32); torchvision's DeepLabv3 reads (4, 16).
         frozen_stages: -1 freezes nothing, 0 the stem, ``n`` the stem and the first ``n`` layers.
@@ -72,7 +53,8 @@ class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
                         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
         super().__init__(init_cfg=init_cfg)
         num_layers = len(LARGE_BLOCKS) + 2
-        self.output_stride = check_output_stride('MobileNetV3', output_stride) or 32
+        schedule = atrous_schedule('MobileNetV3', [b[-1] for b in LARGE_BLOCKS], 2, output_stride)
+        self.output_stride = reached_output_stride(2, [step.stride for step in schedule])
         self.out_indices = check_indices('out_indices', out_indices, num_layers)
         self.frozen_stages = check_frozen_stages(frozen_stages, num_layers - 1)
         self.norm_eval = norm_eval
@@ -83,7 +65,6 @@ class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
         self.stage_names: List[str] = []
         layer_channels = [STEM_CHANNELS]
         channels = STEM_CHANNELS
-        schedule = atrous_schedule([b[-1] for b in LARGE_BLOCKS], self.output_stride, input_stride=2)
         for i, (kernel, expanded, out_channels, use_se, act, _) in enumerate(LARGE_BLOCKS, start=1):
             block_stride, _, dilation = schedule[i - 1]  # the block whose stride goes takes the new rate
             squeeze = make_divisible(expanded // 4) if use_se else None

@@ -5,29 +5,20 @@ from collections.abc import Mapping
 from typing import Callable, Dict, List, Optional, Tuple
 
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch import nn
 
-from segkit.engine.checkpoint import safe_load
-
-REMOTE_PREFIXES = ('open-mmlab://', 'openmmlab://', 'http://', 'https://', 'torchvision://', 'modelzoo://')
+from segkit.fileio.checkpoint import REMOTE_PREFIXES, read_checkpoint
 
 
 def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location: str = 'cpu') -> Dict:
-    """Load ``checkpoint`` with :func:`~segkit.engine.checkpoint.safe_load` (a ``.safetensors`` file with the
-    ``safetensors`` package, as timm's files on the Hugging Face hub; a remote one such as
-    ``torchvision://mobilenet_v3_large.imagenet1k_v1`` through mmengine's loader and cache) and return its
-    state_dict.
+    """The state_dict in ``checkpoint``, read by :func:`~segkit.fileio.checkpoint.read_checkpoint` (a local file
+    with ``weights_only`` loading, a ``.safetensors`` file, or a remote one such as
+    ``torchvision://mobilenet_v3_large.imagenet1k_v1`` through mmengine's loader and cache).
 
     Accepts a bare state_dict or ``{'state_dict': ...}``; strips the ``module.`` left by DataParallel. With
     ``prefix`` (e.g. ``'backbone.'``, as mmengine's ``Pretrained``), keeps only the keys under it, prefix removed.
     """
-    if str(checkpoint).startswith(REMOTE_PREFIXES):  # downloaded and cached by mmengine (torchvision://, https://)
-        loaded = CheckpointLoader.load_checkpoint(checkpoint, map_location=map_location)
-    elif str(checkpoint).endswith('.safetensors'):
-        loaded = _load_safetensors(checkpoint)
-    else:
-        loaded = safe_load(checkpoint, map_location=map_location)
+    loaded = read_checkpoint(checkpoint, map_location=map_location)
     if not isinstance(loaded, Mapping):
         raise TypeError(f'{checkpoint}: expected a state_dict or a dict with a "state_dict" entry, '
                         f'got {type(loaded).__name__}')
@@ -40,15 +31,6 @@ def read_state_dict(checkpoint: str, prefix: Optional[str] = None, map_location:
             raise KeyError(f"{checkpoint}: no key starts with prefix='{prefix}'; check init_cfg's prefix "
                            f'(or drop it when the file holds the backbone alone)')
     return state_dict
-
-
-def _load_safetensors(checkpoint: str) -> Dict:
-    try:
-        from safetensors.torch import load_file
-    except ImportError as exc:
-        raise ImportError(f'{checkpoint}: reading .safetensors files needs the safetensors package '
-                          f'(pip install safetensors), or convert the file to a .pth state_dict') from exc
-    return load_file(checkpoint)
 
 
 def rename_keys(state_dict: Mapping, key_map: Callable[[str], Optional[str]]) -> Tuple[Dict, List[str]]:

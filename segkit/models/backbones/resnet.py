@@ -8,7 +8,7 @@ from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from segkit.models.output_stride import backbone_strides
+from segkit.models.output_stride import backbone_strides, reached_output_stride
 from segkit.registry import BACKBONES
 
 from .pretrained import remote_checkpoint, unreachable_message
@@ -45,8 +45,9 @@ class ResNetV1c(StageFreezing, BaseModule):
         base_channels: width of the first stage; stage ``i`` has ``base_channels * 2**i`` (times 4 at the
             output of a Bottleneck).
         num_stages: how many of the 4 residual stages to build.
-        output_stride: 8, 16 or 32: derive ``strides`` and ``dilations`` from it (torchvision / timm convention).
-            None (default): the explicit tuples, or the undilated network (output stride 32) without them.
+        output_stride: 8, 16 or 32: derive ``strides`` and ``dilations`` from it
+            (:func:`~segkit.models.output_stride.atrous_schedule`). None (default): the undilated network (output
+            stride 32), or the explicit tuples when given. ``self.output_stride`` is the one the network reaches.
         strides: stride of the first block of each stage (MMSegmentation form; not with ``output_stride``).
         dilations: dilation of the 3x3 convs of each stage (MMSegmentation form; not with ``output_stride``).
         out_indices: stages whose outputs ``forward`` returns.
@@ -92,11 +93,11 @@ class ResNetV1c(StageFreezing, BaseModule):
         block, stage_blocks = ARCH_SETTINGS[depth]
         stage_blocks = stage_blocks[:num_stages]
         self.depth = depth
-        self.output_stride = output_stride
         strides, dilations = backbone_strides('ResNetV1c', output_stride, strides, dilations,
                                               default_strides=(1, 2, 2, 2)[:num_stages], input_stride=4)
         self.strides = check_per_stage('strides', strides, num_stages)
         self.dilations = check_per_stage('dilations', dilations, num_stages)
+        self.output_stride = reached_output_stride(4, self.strides)
         self.out_indices = check_indices('out_indices', out_indices, num_stages)
         self.frozen_stages = check_frozen_stages(frozen_stages, num_stages)
         if multi_grid is not None:

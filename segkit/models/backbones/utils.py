@@ -1,5 +1,5 @@
 """Helpers shared by the backbones: freezing stages and keeping BatchNorm statistics fixed."""
-from typing import List, Sequence, Tuple
+from typing import Sequence
 
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
@@ -64,23 +64,3 @@ class StageFreezing:
         if mode and self.norm_eval:
             set_norm_eval(self)
         return self
-
-
-def atrous_schedule(block_strides: Sequence[int], output_stride: int,
-                    input_stride: int = 1) -> List[Tuple[int, int, int]]:
-    """Per block of the given strides, ``(stride, rate_before, rate_after)`` that keep the features at
-    ``output_stride`` (DeepLabv3, Sec. 3.1): a stride that would take the resolution below it becomes 1 and
-    multiplies the atrous rate from then on. ``input_stride`` is the stride before the first block (a stem).
-
-    Frameworks differ in the rate of the block whose stride is removed: ``rate_before`` in TensorFlow DeepLab /
-    timm Xception and torchvision's ResNet, ``rate_after`` in torchvision's MobileNetV3.
-    """
-    schedule, stride, rate = [], input_stride, 1
-    for block_stride in block_strides:
-        before = rate
-        if block_stride > 1 and stride * block_stride > output_stride:
-            rate *= block_stride
-            block_stride = 1
-        stride *= block_stride
-        schedule.append((block_stride, before, rate))
-    return schedule

@@ -1,4 +1,4 @@
-"""VGG-16 (Simonyan & Zisserman 2015) as DeepLab v1/v2 use it: a dense feature extractor of output stride 8."""
+"""VGG-16 (Simonyan & Zisserman 2015) as DeepLab v1/v2 use it: a dense feature extractor at output stride 8."""
 import copy
 from typing import List, Optional, Sequence, Tuple, Union
 
@@ -6,7 +6,7 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from segkit.models.output_stride import check_output_stride
+from segkit.models.output_stride import atrous_schedule, reached_output_stride
 from segkit.registry import BACKBONES
 
 from .convert_vgg import TORCHVISION_VGG16_URL, VGG16_STAGE_CONVS, convert_torchvision_vgg16, \
@@ -14,8 +14,9 @@ from .convert_vgg import TORCHVISION_VGG16_URL, VGG16_STAGE_CONVS, convert_torch
 from .pretrained import PretrainedFromFile, load_backbone_weights
 from .utils import StageFreezing, check_frozen_stages, check_indices, freeze
 
-#: output stride -> (pool4 stride, pool5 stride, dilation of the conv5 block).
-POOL_SETTINGS = {8: (1, 1, 2), 16: (2, 1, 1), 32: (2, 2, 1)}
+#: Stride of pool1..pool5 in VGG-16 (each 2: output stride 32); :func:`atrous_schedule` sets them to 1 past the
+#: output stride asked for and dilates the convs after them.
+POOL_STRIDES = (2, 2, 2, 2, 2)
 
 VGG16_FILE_HINT = ("The file must be torchvision's vgg16 (or vgg16_bn with norm_cfg=BN) ImageNet weights "
                    f'({TORCHVISION_VGG16_URL}) or a segkit VGG16 state_dict')
@@ -27,9 +28,11 @@ class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
 
     Five blocks ``layer1``..``layer5`` of 3x3 convs (2, 2, 3, 3, 3 convs of 64, 128, 256, 512, 512 channels, each
     with ReLU), each followed by a max-pool ``pool1``..``pool5``. As in the released DeepLab prototxts every pool is
-    3x3 with padding 1 (VGG's are 2x2): pool1-3 have stride 2, pool4 and pool5 stride 1, and the conv5 block is
-    atrous with dilation 2 (the paper's "hole" algorithm), so the output stride is 8 and a 321x321 crop gives
-    41x41 maps. ``output_stride=16`` restores pool4's stride and drops the dilation; 32 also restores pool5's.
+    3x3 with padding 1 (VGG's are 2x2). At ``output_stride=8``, the papers' form, pool1-3 have stride 2, pool4 and
+    pool5 stride 1, and the conv5 block is atrous with dilation 2 (the paper's "hole" algorithm), so a 321x321
+    crop gives 41x41 maps. 16 restores pool4's stride and drops the dilation; 32 (and None, as for every
+    backbone) is the undilated ImageNet network with all five pools at stride 2. The DeepLab v1/v2 configs say
+    ``model.output_stride=8``.
     Pooling rounds down, so a stride-2 pool maps H to ceil(H / 2) (Caffe rounds up; both give 161, 81, 41 for
     the papers' 321 crops).
 
@@ -38,7 +41,8 @@ class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
 
     Args:
         in_channels: channels of the input image.
-        output_stride: 8 (None: the paper's form), 16 or 32.
+        output_stride: 8 (the papers' form), 16 or 32 (:func:`~segkit.models.output_stride.atrous_schedule`);
+            None (default): the undilated network, output stride 32.
         base_channels: width of the first block; the blocks have 1, 2, 4, 8, 8 times as many channels.
         out_indices: blocks whose pooled outputs ``forward`` returns (0 = pool1 ... 4 = pool5).
         frozen_stages: -1 and 0 freeze nothing (VGG has no stem), ``n`` freezes the first ``n`` blocks.
@@ -61,7 +65,8 @@ class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
                         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
         super().__init__(init_cfg=init_cfg)
         num_stages = len(VGG16_STAGE_CONVS)
-        self.output_stride = check_output_stride('VGG16', output_stride) or 8
+        schedule = atrous_schedule('VGG16', POOL_STRIDES, 1, output_stride)
+        self.output_stride = reached_output_stride(1, [step.stride for step in schedule])
         if base_channels < 1:
             raise ValueError(f'VGG16: base_channels={base_channels} must be >= 1')
         self.out_indices = check_indices('out_indices', out_indices, num_stages)
@@ -69,18 +74,16 @@ class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
         self.norm_eval = norm_eval
         norm_cfg, act_cfg = copy.deepcopy(norm_cfg), copy.deepcopy(act_cfg)
 
-        pool4_stride, pool5_stride, conv5_dilation = POOL_SETTINGS[self.output_stride]
-        strides = (2, 2, 2, pool4_stride, pool5_stride)
         widths = tuple(base_channels * m for m in (1, 2, 4, 8, 8))
         self.stage_names: List[str] = []
         channels = in_channels
-        for i, (convs, width) in enumerate(zip(VGG16_STAGE_CONVS, widths)):
-            dilation = conv5_dilation if i == num_stages - 1 else 1
+        for i, (convs, width, step) in enumerate(zip(VGG16_STAGE_CONVS, widths, schedule)):
+            dilation = step.rate_in  # the block's convs come before its pool: the rate of the pools before
             # bias=True with BN too: torchvision's vgg16_bn convs keep their biases
             self.add_module(f'layer{i + 1}', nn.Sequential(*[
                 ConvModule(channels if j == 0 else width, width, 3, padding=dilation, dilation=dilation, bias=True,
                            norm_cfg=norm_cfg, act_cfg=act_cfg) for j in range(convs)]))
-            self.add_module(f'pool{i + 1}', nn.MaxPool2d(kernel_size=3, stride=strides[i], padding=1))
+            self.add_module(f'pool{i + 1}', nn.MaxPool2d(kernel_size=3, stride=step.stride, padding=1))
             self.stage_names.append(f'layer{i + 1}')
             channels = width
         self.out_channels: Tuple[int, ...] = tuple(widths[i] for i in self.out_indices)

@@ -7,12 +7,12 @@ from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from torch import Tensor, nn
 
-from segkit.models.output_stride import check_output_stride
+from segkit.models.output_stride import atrous_schedule, reached_output_stride
 from segkit.registry import BACKBONES
 
 from .convert_xception import convert_timm_xception, looks_like_timm_xception, timm_xception_blocks
 from .pretrained import PretrainedFromFile, load_backbone_weights
-from .utils import StageFreezing, atrous_schedule, check_frozen_stages, check_indices
+from .utils import StageFreezing, check_frozen_stages, check_indices
 from .xception_block import XceptionBlock
 
 #: depth -> entry-flow blocks as (output channels, stride). Xception-71 splits each strided entry block of
@@ -49,7 +49,8 @@ class Xception(StageFreezing, PretrainedFromFile, BaseModule):
     Args:
         depth: 41, 65 or 71.
         in_channels: channels of the input image.
-        output_stride: 8, 16 or 32 (None: 32, the ImageNet classifier's).
+        output_stride: 8, 16 or 32 (:func:`~segkit.models.output_stride.atrous_schedule`); None (default): the
+            undilated network of the ImageNet classifier, output stride 32.
         out_indices: which of the 5 feature levels ``forward`` returns: 0-3 are at strides 2, 4, 8, 16 (at most
             ``output_stride``; 128, 256, 728, 1024 channels) and 4 is the exit flow's output (2048 channels). The
             default gives strides 4, 8, 16, 32 like the other backbones; level 1 is the v3+ decoder's input.
@@ -76,7 +77,6 @@ class Xception(StageFreezing, PretrainedFromFile, BaseModule):
         if depth not in ENTRY_FLOWS:
             raise ValueError(f'Xception: depth={depth!r} is not supported; use one of {sorted(ENTRY_FLOWS)}')
         self.depth = depth
-        self.output_stride = check_output_stride('Xception', output_stride) or 32
         self.out_indices = check_indices('out_indices', out_indices, len(LEVEL_CHANNELS))
         self.frozen_stages = check_frozen_stages(frozen_stages, 3)
         self.norm_eval = norm_eval
@@ -95,7 +95,9 @@ class Xception(StageFreezing, PretrainedFromFile, BaseModule):
         self.stage_names = list(specs)
         block_strides = [stride for blocks in specs.values() for _, stride in blocks]
         self._tapped = [s > 1 for s in block_strides]  # per block: does it hold a feature level?
-        schedule = iter(atrous_schedule(block_strides, self.output_stride, input_stride=2))
+        steps = atrous_schedule('Xception', block_strides, 2, output_stride)
+        self.output_stride = reached_output_stride(2, [step.stride for step in steps])
+        schedule = iter(steps)
         in_ch = 64
         for name, blocks in specs.items():
             flow = []

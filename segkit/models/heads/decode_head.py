@@ -9,7 +9,7 @@ from mmengine.model import BaseModule
 from segkit.models.losses import pixel_accuracy
 from segkit.registry import LOSSES, PIXEL_SAMPLERS
 
-LossCfg = Union[dict, Sequence[dict]]
+from .loss_config import DEFAULT_LOSS, LossCfg, loss_configs
 
 
 class DecodeHead(BaseModule):
@@ -28,7 +28,8 @@ class DecodeHead(BaseModule):
         norm_cfg / act_cfg: normalisation and activation of the head's ConvModules.
         align_corners: ``align_corners`` of every bilinear resize in the head.
         ignore_index: label value ignored by the loss and the training accuracy.
-        loss_decode: one loss config or a list; their values are summed under their ``loss_name``.
+        loss_decode: one loss config or a list; their values are summed under their ``loss_name``. One dict
+            without ``type`` changes the default cross-entropy (see :func:`.loss_config.loss_configs`).
         sampler: e.g. ``dict(type='OHEMPixelSampler', thresh=0.7, min_kept=100000)``: the losses see only the
             pixels it keeps (hard-pixel mining).
     """
@@ -41,7 +42,7 @@ class DecodeHead(BaseModule):
                  in_index: Union[int, Sequence[int]] = -1, dropout_ratio: float = 0.1,
                  norm_cfg: Optional[dict] = None, act_cfg: Optional[dict] = dict(type='ReLU'),
                  align_corners: bool = False, ignore_index: int = 255,
-                 loss_decode: LossCfg = dict(type='CrossEntropyLoss', loss_weight=1.0), sampler: Optional[dict] = None,
+                 loss_decode: LossCfg = DEFAULT_LOSS, sampler: Optional[dict] = None,
                  init_cfg: Optional[dict] = dict(type='Normal', std=0.01, override=dict(name='classifier'))):
         super().__init__(init_cfg=init_cfg)
         if num_classes < 1:
@@ -54,7 +55,7 @@ class DecodeHead(BaseModule):
         self.act_cfg = act_cfg
         self.align_corners = align_corners
         self.ignore_index = ignore_index
-        loss_cfgs = [loss_decode] if isinstance(loss_decode, Mapping) else list(loss_decode)
+        loss_cfgs = loss_configs(type(self).__name__, loss_decode)
         self.losses = nn.ModuleList(LOSSES.build({'ignore_index': ignore_index, **cfg}) for cfg in loss_cfgs)
         self.sampler = PIXEL_SAMPLERS.build({'ignore_index': ignore_index, **sampler}) if sampler else None
         self.dropout = nn.Dropout2d(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
