@@ -1,6 +1,6 @@
 """Time DenseCRF post-processing (10 mean-field iterations) per image and print seconds per image.
 
-    python benchmarks/benchmark_crf.py [--threads 2] [--image ../shared/data/camvid/val/0016E5_07959.png]
+    python benchmarks/benchmark_crf.py [--threads 2] [--image data/camvid/val/0016E5_07959.png]
 
 Each case is an image of the given size (the ``--image`` file resized to it, else a synthetic scene of flat
 colour regions with noise) and coarse probabilities like a network's: random logits at 1/8 resolution,
