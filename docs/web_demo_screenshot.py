@@ -1,4 +1,4 @@
-"""Screenshot of tools/web_demo.py in headless Chromium after an upload (the picture in README).
+"""Screenshot of tools/web_demo.py in headless Chromium after an upload (the picture in docs/tools.md).
 
     python docs/web_demo_screenshot.py CONFIG CHECKPOINT IMAGE --out docs/images/web_demo.png
 

@@ -5,9 +5,20 @@ import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / 'shared'
-CAMVID = SHARED / 'data' / 'camvid'
-MOBILENET_WEIGHTS = SHARED / 'weights' / 'mobilenet_v2-b0353104.pth'
+SHARED = REPO.parent / 'shared'  # CI's copy of CamVid and the ImageNet weights, beside the checkout
+
+# The configs read pretrained files from $SEGKIT_WEIGHTS (default checkpoints/, README "Data and weights"). The tests
+# use ../shared/weights unless the caller chose a directory; set here, before any config is read, so the tools the
+# tests run (in-process or as subprocesses) resolve the same files.
+if 'SEGKIT_WEIGHTS' not in os.environ and (SHARED / 'weights').is_dir():
+    os.environ['SEGKIT_WEIGHTS'] = str(SHARED / 'weights')
+WEIGHTS_DIR = REPO / os.environ.get('SEGKIT_WEIGHTS', 'checkpoints')  # a relative value is read from the repo root
+MOBILENET_WEIGHTS = WEIGHTS_DIR / 'mobilenet_v2-b0353104.pth'
+
+# CamVid: the configs read data/camvid (git-ignored, linked by the user); the tests take it from there when it is
+# linked, else from ../shared/data/camvid, and pass it as data_root. Tests needing it skip when neither has it.
+CAMVID = next((path for path in (REPO / 'data' / 'camvid', SHARED / 'data' / 'camvid')
+               if (path / 'train.txt').is_file()), SHARED / 'data' / 'camvid')
 
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 

@@ -68,7 +68,7 @@ def test_class_weights_tool_prints_the_chosen_list(tmp_path, capsys):
     assert 'inv_sqrt' in out and 'median' in out
 
 
-@pytest.mark.skipif(not (CAMVID / 'train.txt').exists(), reason='needs ../shared/data/camvid')
+@pytest.mark.skipif(not (CAMVID / 'train.txt').exists(), reason='needs CamVid in data/camvid or ../shared/data/camvid')
 def test_camvid_config_weights_are_those_of_its_training_labels():
     """The CamVid tables in configs/_base_/datasets/camvid.py are the tool's output on the real train split."""
     from mmengine.config import Config

@@ -10,8 +10,8 @@ from segkit.datasets import (CamVidDataset, CityscapesDataset, FolderSegDataset,
                              ShapesDataset, generate_shapes)
 from segkit.datasets.shapes_generator import SHAPE_CLASSES
 from segkit.registry import DATASETS
+from tests.conftest import CAMVID  # data/camvid, else ../shared/data/camvid
 
-CAMVID = Path(__file__).resolve().parents[1].parent / 'shared' / 'data' / 'camvid'
 LOAD = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations')]
 
 
@@ -203,7 +203,7 @@ def test_shapes_refuses_mismatched_or_foreign_folder(tmp_path):
         generate_shapes(tmp_path / 'mine', num_train=2, num_val=1, size=32)
 
 
-@pytest.mark.skipif(not CAMVID.is_dir(), reason='shared CamVid data not present')
+@pytest.mark.skipif(not CAMVID.is_dir(), reason='CamVid data not present')
 def test_camvid_real_data_full_train_pipeline():
     def build(split, pipeline=()):
         return CamVidDataset(data_root=str(CAMVID), ann_file=f'{split}.txt', pipeline=list(pipeline),

@@ -1,4 +1,5 @@
-"""tools/analysis_tools/precision_check.py: the accuracy side of the speed options, on a trained tiny model."""
+"""tools/analysis_tools/precision_check.py (the accuracy side of the speed options) and benchmarks/benchmark_tta.py,
+on a trained tiny model."""
 import sys
 from pathlib import Path
 
@@ -6,7 +7,9 @@ import pytest
 
 from tests.test_train_tools import train_tool, write_config
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools' / 'analysis_tools'))
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / 'tools' / 'analysis_tools'))
+sys.path.insert(0, str(REPO / 'benchmarks'))  # benchmark_tta
 import precision_check  # noqa: E402
 
 

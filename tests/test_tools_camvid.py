@@ -2,8 +2,8 @@
 curves), tools/test.py with a confusion matrix, the per-class IoU chart and browse_dataset, all checked against
 answers counted from the annotation PNGs themselves.
 
-Needs ../shared/data/camvid (the Shapes-data versions of these tests run everywhere); the MobileNetV2 is randomly
-initialised, so no weights are needed. About 30 s on 2 CPU cores.
+Needs CamVid in data/camvid, else ../shared/data/camvid (the Shapes-data versions of these tests run everywhere);
+the MobileNetV2 is randomly initialised, so no weights are needed. About 30 s on 2 CPU cores.
 """
 import sys
 
@@ -26,7 +26,7 @@ import train as train_tool  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (CAMVID / 'val.txt').exists(), reason='needs CamVid in ../shared/data/camvid'),
+    pytest.mark.skipif(not (CAMVID / 'val.txt').exists(), reason='needs CamVid (data/camvid or ../shared)'),
 ]
 
 CONFIG = str(REPO / 'configs' / 'deeplabv3plus' / 'mobilenetv2_256x256_camvid.py')

@@ -7,8 +7,8 @@
 # The default recipe is the best found for 60 minutes of training on a 2-core CPU (bf16 autocast, ~1.15 s per
 # iteration of 8 images): 256x256 crops, cross-entropy with inverse-square-root class weights on the hard pixels
 # (OHEM: true-class probability below 0.7, at least a quarter of each crop), 2500 iterations of poly decay. The
-# search, at 600 iterations each (README, "CamVid recipe"): median-frequency weights 54.13 val mIoU, none 43.86,
-# inverse square root 58.88, ENet 56.20; OHEM on the median weights 56.14 (MMSegmentation's min_kept=100000 keeps
+# search, at 600 iterations each (docs/recipes.md, "CamVid recipe"): median-frequency weights 54.13 val mIoU, none
+# 43.86, inverse square root 58.88, ENet 56.20; OHEM on the median weights 56.14 (MMSegmentation's min_kept=100000 keeps
 # every pixel of a 256x256 crop: no change); 384x384 crops for the same time (270 iterations) 50.96.
 _base_ = '../_base_/camvid_mobilenetv2-os16_256x256.py'
 max_iters = 2500

@@ -1,7 +1,7 @@
 """What a speed option costs in accuracy on a trained model: mIoU, per-class IoU, pixel agreement with fp32, time.
 
     python tools/analysis_tools/precision_check.py CONFIG CHECKPOINT [--variants fp32 bf16 openvino-int8 ...]
-        [--calibration ../shared/data/camvid/train] [--num-images N]
+        [--calibration data/camvid/train] [--num-images N]
 
 Each variant is the config's model with inference options (``model.test_cfg`` keys and ``model.channels_last``,
 the same keys ``--cfg-options`` sets for tools/test.py), nothing else turned on; all run over the config's

@@ -1,14 +1,16 @@
-# CamVid, 11-class SegNet version (367 train / 101 val, 480x360); void (11) is ignored. Layout as in
-# ../shared/data/camvid: {train,trainannot,val,valannot}/*.png and {train,val}.txt.
+# CamVid, 11-class SegNet version (367 train / 101 val, 480x360); void (11) is ignored. Read from data/camvid
+# (link it there: ln -s /path/to/camvid data/camvid; docs/data.md): {train,trainannot,val,valannot}/*.png and
+# {train,val}.txt.
 _base_ = './ms_flip_tta.py'  # tta_pipeline for tools/test.py --tta
 dataset_type = 'CamVidDataset'
-data_root = '../shared/data/camvid'
+data_root = 'data/camvid'
 crop_size = (256, 256)
 # Median-frequency class weights of the 11 classes on train (SegNet's CamVid recipe), from
 # tools/analysis_tools/class_weights.py; configs pass them to CrossEntropyLoss(class_weight=...).
 camvid_class_weight = [0.279, 0.202, 4.787, 0.149, 1.000, 0.422, 3.847, 1.974, 0.789, 6.375, 8.859]
 # Inverse square root of the pixel share, scaled so the median class weighs 1 (class_weights.py --method inv_sqrt):
-# milder than median frequency, which over-predicts the thin classes; the comparison is in README, "CamVid recipe".
+# milder than median frequency, which over-predicts the thin classes; the comparison is in docs/recipes.md, "CamVid
+# recipe".
 camvid_class_weight_inv_sqrt = [0.516, 0.439, 2.136, 0.376, 1.000, 0.679, 1.956, 1.995, 0.875, 2.649, 3.922]
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -3,9 +3,10 @@
 # ReLU and dropout 0.5 after each, fc8 classifier initialised N(0, 0.01). No BN anywhere.
 # ImageNet initialisation: torchvision's vgg16-397923af.pth (https://download.pytorch.org/models/vgg16-397923af.pth,
 # or ~/.cache/torch/hub/checkpoints/ once torchvision has downloaded it) for conv1-conv5 and, decimated as in the
-# paper, for fc6/fc7. Put it at checkpoints/vgg16-397923af.pth or point both keys at it:
+# paper, for fc6/fc7. Put it in the weights directory ($SEGKIT_WEIGHTS, default checkpoints/; README, "Data and
+# weights") or point both keys at it:
 #   --cfg-options model.backbone.init_cfg.checkpoint=PATH model.decode_head.fc_checkpoint=PATH
-vgg16_imagenet = 'checkpoints/vgg16-397923af.pth'
+vgg16_imagenet = '{{$SEGKIT_WEIGHTS:checkpoints}}/vgg16-397923af.pth'
 data_preprocessor = dict(
     type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375], bgr_to_rgb=True,
     pad_val=0, seg_pad_val=255)

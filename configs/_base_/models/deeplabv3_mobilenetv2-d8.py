@@ -9,6 +9,7 @@ norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(
     backbone=dict(
         _delete_=True, type='MobileNetV2', widen_factor=1.0, dilate_first_block_only=True, out_indices=(1, 2, 4, 6),
-        norm_cfg=norm_cfg, init_cfg=dict(type='Pretrained', checkpoint='../shared/weights/mobilenet_v2-b0353104.pth')),
+        norm_cfg=norm_cfg,
+        init_cfg=dict(type='Pretrained', checkpoint='{{$SEGKIT_WEIGHTS:checkpoints}}/mobilenet_v2-b0353104.pth')),
     decode_head=dict(in_channels=320),
     auxiliary_head=dict(in_channels=96))

@@ -11,6 +11,6 @@ model = dict(
     output_stride=16,  # strides (1, 2, 2, 2, 1, 1, 1), dilations (1, 1, 1, 1, 1, 2, 2); the head's rates follow
     backbone=dict(
         type='MobileNetV2', widen_factor=1.0, out_indices=(1, 2, 4, 6), norm_cfg=norm_cfg,
-        init_cfg=dict(type='Pretrained', checkpoint='../shared/weights/mobilenet_v2-b0353104.pth')),
+        init_cfg=dict(type='Pretrained', checkpoint='{{$SEGKIT_WEIGHTS:checkpoints}}/mobilenet_v2-b0353104.pth')),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

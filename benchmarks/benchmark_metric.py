@@ -1,18 +1,22 @@
 """Time a metric's process + compute_metrics on random predictions and print images per second.
 
-    python tools/analysis_tools/benchmark_metric.py --num-images 100 --size 512 --num-classes 21 [--threads 1]
-    python tools/analysis_tools/benchmark_metric.py --metric BoundaryIoUMetric  # trimap mIoU, widths 2-40
+    python benchmarks/benchmark_metric.py --num-images 100 --size 512 --num-classes 21 [--threads 1]
+    python benchmarks/benchmark_metric.py --metric BoundaryIoUMetric  # trimap mIoU, widths 2-40
 
 Random label maps are the worst case for BoundaryIoUMetric: nearly every pixel is a boundary pixel.
 """
 import argparse
 import logging
+import os
+import sys
 import time
 
-import torch
-from mmengine.logging import MMLogger
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's segkit
 
-from segkit.evaluation import BoundaryIoUMetric, IoUMetric
+import torch  # noqa: E402
+from mmengine.logging import MMLogger  # noqa: E402
+
+from segkit.evaluation import BoundaryIoUMetric, IoUMetric  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

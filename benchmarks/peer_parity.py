@@ -1,4 +1,4 @@
-"""Max |difference| between peer models and segkit on random weights: python tools/analysis_tools/peer_parity.py.
+"""Max |difference| between peer models and segkit on random weights: python benchmarks/peer_parity.py.
 
 torchvision's DeepLabv3 models (converted with segkit.models.convert_torchvision, built from configs/torchvision/)
 and timm's aligned Xception (needs timm; converted with segkit.models.backbones.convert_xception), with random
@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torch  # noqa: E402
 from mmengine.config import Config  # noqa: E402

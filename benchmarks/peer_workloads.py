@@ -1,7 +1,7 @@
 """One timed workload, for segkit or MMSegmentation, under the protocol of ../shared/peers/time_forward.py.
 
-    python tools/analysis_tools/peer_workloads.py train-step segkit [--config C] [--batch 2] [--size 256] [--bf16]
-    PYTHONPATH=../shared/peers /tmp/peer_mmseg/bin/python tools/analysis_tools/peer_workloads.py train-step mmseg
+    python benchmarks/peer_workloads.py train-step segkit [--config C] [--batch 2] [--size 256] [--bf16]
+    PYTHONPATH=../shared/peers /tmp/peer_mmseg/bin/python benchmarks/peer_workloads.py train-step mmseg
     ... pipeline {segkit,mmseg} [--data-root ../shared/data/camvid] [--num 60]
     ... metric {segkit,mmseg} [--num 100] [--size 512]
     ... forward {segkit,mmseg} [--size 512] [--output-stride 8|16]   (DeepLabv3+ R50, as time_forward.py)
@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(THREADS)
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = os.path.join(os.path.dirname(REPO), 'shared', 'peers')
 NUM_CLASSES = 21
 CAMVID_PIPELINE = [

@@ -1,6 +1,6 @@
 """Time DenseCRF post-processing (10 mean-field iterations) per image and print seconds per image.
 
-    python tools/analysis_tools/benchmark_crf.py [--threads 2] [--image ../shared/data/camvid/val/0016E5_07959.png]
+    python benchmarks/benchmark_crf.py [--threads 2] [--image data/camvid/val/0016E5_07959.png]
 
 Each case is an image of the given size (the ``--image`` file resized to it, else a synthetic scene of flat
 colour regions with noise) and coarse probabilities like a network's: random logits at 1/8 resolution,
@@ -10,15 +10,19 @@ number of lattice points. Wall-clock seconds, and the process CPU seconds of tha
 time is the steadier figure.
 """
 import argparse
+import os
+import sys
 import time
 
-import cv2
-import numpy as np
-import torch
-import torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # this checkout's segkit
 
-from segkit.models.postprocessors import DenseCRF
-from segkit.models.postprocessors.dense_crf import _BilateralGaussian
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from segkit.models.postprocessors import DenseCRF  # noqa: E402
+from segkit.models.postprocessors.dense_crf import _BilateralGaussian  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:

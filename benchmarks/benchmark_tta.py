@@ -1,7 +1,7 @@
 """Time and memory churn of multi-scale + flip testing: the in-model way (``--tta``) against the data-pipeline way
 (``--tta-pipeline``, MMSegmentation's), on a config's validation images.
 
-    python tools/analysis_tools/benchmark_tta.py CONFIG [CHECKPOINT] [--num-images 5] [--cfg-options ...]
+    python benchmarks/benchmark_tta.py CONFIG [CHECKPOINT] [--num-images 5] [--cfg-options ...]
 
 For each way: seconds per image (data loading included, as tools/test.py runs it), the part of it spent in the
 network's forward passes (``encode_decode``, timed inside), the overhead beyond those forwards, and minor page
@@ -14,7 +14,7 @@ import resource
 import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import torch  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Issue 10's GPU checks, on a machine with NVIDIA GPUs and CamVid; run from the repository root:
-#   tools/analysis_tools/gpu_checks.sh [OUT_DIR]
+# GPU checks, on a machine with NVIDIA GPUs, CamVid and the MobileNetV2 ImageNet file; run from the repository root:
+#   CAMVID=../shared/data/camvid SEGKIT_WEIGHTS=../shared/weights benchmarks/gpu_checks.sh [OUT_DIR]
+# (defaults: data/camvid and $SEGKIT_WEIGHTS, else checkpoints/, as the configs read them).
 # 1. fp16 AMP training of the CamVid config for 200 iterations (`--amp` turns its CPU bf16 wrapper into
 #    AmpOptimWrapper float16): the log's loss falls, validation prints mIoU.
 # 2. SyncBN under torchrun with NCCL on every GPU (the config's own SyncBN, kept when distributed on CUDA).
 # 3. bf16 autocast inference of checkpoint 1 (model.test_cfg.autocast='bfloat16').
 set -euo pipefail
 OUT=${1:-work_dirs/gpu_checks}
-CAMVID=${CAMVID:-../shared/data/camvid}
-WEIGHTS=${WEIGHTS:-../shared/weights/mobilenet_v2-b0353104.pth}
+CAMVID=${CAMVID:-data/camvid}
+WEIGHTS=${WEIGHTS:-${SEGKIT_WEIGHTS:-checkpoints}/mobilenet_v2-b0353104.pth}
 CFG=configs/deeplabv3plus/mobilenetv2_256x256_camvid.py
 DATA=(data_root="$CAMVID" train_dataloader.dataset.data_root="$CAMVID" val_dataloader.dataset.data_root="$CAMVID"
       test_dataloader.dataset.data_root="$CAMVID" model.backbone.init_cfg.checkpoint="$WEIGHTS")

@@ -1,7 +1,7 @@
 """segkit and MMSegmentation side by side on this machine: alternated runs, medians, ratios, the ceiling.
 
     bash ../shared/peers/setup_mmseg_venv.sh          # once: MMSegmentation 1.2.2 in /tmp/peer_mmseg
-    python tools/analysis_tools/compare_mmseg.py [--workloads forward-r50 forward-mbv2 train-r50 train-mbv2
+    python benchmarks/compare_mmseg.py [--workloads forward-r50 forward-mbv2 train-r50 train-mbv2
         pipeline metric scaling train-batch] [--rounds 2] [--size 512] [--mmseg-python /tmp/peer_mmseg/bin/python]
 
 Each workload runs MMSegmentation's baseline and segkit's variants as separate processes, alternated (A B C A B C
@@ -22,9 +22,9 @@ import subprocess
 import sys
 from typing import Dict, List, Tuple
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PEERS = os.path.join(os.path.dirname(REPO), 'shared', 'peers')
-WORKLOADS_PY = os.path.join(REPO, 'tools', 'analysis_tools', 'peer_workloads.py')
+WORKLOADS_PY = os.path.join(REPO, 'benchmarks', 'peer_workloads.py')
 R50 = 'configs/deeplabv3plus/r50_512x512_voc.py'
 MBV2 = 'configs/deeplabv3plus/mobilenetv2-d8_512x1024_cityscapes.py'
 MMSEG_MBV2 = 'mobilenet_v2/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
