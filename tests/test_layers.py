@@ -1,5 +1,6 @@
 """segkit's layers import downwards only: ``segkit/fileio`` (reading checkpoints) below ``segkit/models`` below
-``segkit/engine`` (training) and ``segkit/deployment`` (runtimes, which models reach by registry name only). An upward import, even one inside a function, is a failure naming the file."""
+``segkit/engine`` (training) and ``segkit/deployment`` (runtimes, which models reach by registry name only).
+An upward import, even one inside a function, is a failure naming the file."""
 import ast
 from pathlib import Path
 
