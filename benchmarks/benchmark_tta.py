@@ -1,5 +1,6 @@
-"""Time and memory churn of multi-scale + flip testing: the in-model way (``--tta``) against the data-pipeline way
-(``--tta-pipeline``, MMSegmentation's), on a config's validation images.
+"""Time and memory churn of multi-scale + flip testing: segkit's in-model way (``--tta``) against the data-pipeline
+way (MMSegmentation's ``TestTimeAug`` + ``SegTTAModel``, rebuilt here as the reference), on a config's validation
+images.
 
     python benchmarks/benchmark_tta.py CONFIG [CHECKPOINT] [--num-images 5] [--cfg-options ...]
 
@@ -43,18 +44,43 @@ def timed_forwards(segmentor):
     return spent
 
 
+def pipeline_tta(segmentor, scales):
+    """MMSegmentation's way: each view loaded, resized and flipped by a TestTimeAug pipeline, run through the plain
+    segmentor, the views' softmax averaged at the original size (what its SegTTAModel does)."""
+    from mmengine.model import BaseTTAModel
+    from mmengine.structures import PixelData
+
+    class PipelineTTA(BaseTTAModel):
+        def merge_preds(self, data_samples_list):
+            merged = []
+            for views in data_samples_list:
+                probs = sum(view.seg_logits.data.softmax(dim=0) for view in views) / len(views)
+                out = views[0]
+                out.seg_logits = PixelData(data=probs.clamp_min(1e-12).log())
+                out.pred_sem_seg = PixelData(data=probs.argmax(dim=0, keepdim=True))
+                merged.append(out)
+            return merged
+
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='TestTimeAug', transforms=[
+        [dict(type='Resize', scale_factor=s, keep_ratio=True) for s in scales],
+        [dict(type='RandomFlip', prob=0., direction='horizontal'),
+         dict(type='RandomFlip', prob=1., direction='horizontal')],
+        [dict(type='LoadAnnotations')], [dict(type='PackSegInputs')]])]
+    return PipelineTTA(segmentor), pipeline
+
+
 def run(way: str, args) -> dict:
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
 
     from segkit.apis import init_model
+    from segkit.models.inference.switches import tta_from_config
     from segkit.registry import DATASETS
-    model = init_model(args.config, args.checkpoint, cfg_options=args.cfg_options,
-                       tta='pipeline' if way == 'pipeline' else True)
-    segmentor = model.module if way == 'pipeline' else model
+    model = init_model(args.config, args.checkpoint, cfg_options=args.cfg_options, tta=way == 'in-model')
+    segmentor = model
     dataset_cfg = model.cfg.val_dataloader.dataset.copy()
     if way == 'pipeline':
-        dataset_cfg.pipeline = model.cfg.tta_pipeline
+        model, dataset_cfg.pipeline = pipeline_tta(segmentor, tta_from_config(model.cfg)[0])
     init_default_scope('segkit')  # TestTimeAug builds its transforms through the default scope
     dataset = DATASETS.build(dataset_cfg)
     spent = timed_forwards(segmentor)

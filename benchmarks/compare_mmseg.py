@@ -28,8 +28,8 @@ WORKLOADS_PY = os.path.join(REPO, 'benchmarks', 'peer_workloads.py')
 R50 = 'configs/deeplabv3plus/r50_512x512_voc.py'
 MBV2 = 'configs/deeplabv3plus/mobilenetv2-d8_512x1024_cityscapes.py'
 MMSEG_MBV2 = 'mobilenet_v2/mobilenet-v2-d8_deeplabv3plus_4xb2-80k_cityscapes-512x1024.py'
-FAST = ['model.test_cfg.fuse_bn=True', 'model.test_cfg.channels_last=True']
-NHWC = ['--cfg-options', 'model.data_preprocessor.channels_last=True']  # training in channels-last
+FAST = ['model.test_cfg.fuse_bn=True', 'model.channels_last=True']
+NHWC = ['--cfg-options', 'model.channels_last=True']  # training in channels-last
 OPENVINO = ['model.test_cfg.backend.type=openvino']  # DictAction takes dotted keys, not dict(...)
 FORWARD_VARIANTS = [  # (label, --cfg-options, precision of the ceiling it is held against)
     ('segkit fp32 eager', [], 'fp32'),

@@ -3,7 +3,7 @@
     python tools/analysis_tools/benchmark.py configs/deeplabv3plus/r50_512x512_voc.py --size 512
     python tools/analysis_tools/benchmark.py CONFIG --train --batch 2 --size 256
     python tools/analysis_tools/benchmark.py CONFIG --cfg-options model.test_cfg.fuse_bn=True \
-        model.test_cfg.channels_last=True model.test_cfg.autocast=bfloat16
+        model.channels_last=True model.test_cfg.autocast=bfloat16
 
 Protocol as ../shared/peers/time_forward.py: random weights (seed 0), BN instead of SyncBN, 3 warm-up runs, median
 of --iters timed runs, torch threads = --threads. Prints one JSON line. Compare against MMSegmentation with the
