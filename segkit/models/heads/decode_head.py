@@ -90,8 +90,7 @@ class DecodeHead(BaseModule):
         losses['acc_seg'] = pixel_accuracy(logits.detach(), labels, self.ignore_index)
         return losses
 
-    def predict(self, inputs: Sequence[torch.Tensor], batch_img_metas: List[dict],
-                test_cfg: Optional[dict] = None) -> torch.Tensor:
+    def predict(self, inputs: Sequence[torch.Tensor], batch_img_metas: List[dict]) -> torch.Tensor:
         """Logits resized to the (padded) network input size."""
         return self.resize_to_input(self.forward(inputs), batch_img_metas)
 
