@@ -21,6 +21,7 @@ MMSegmentation                                segkit
 ``CrossEntropyLoss(use_sigmoid=False)``        ``CrossEntropyLoss`` (``use_sigmoid=True``: binary
                                                cross-entropy, when the loss takes it)
 ``SegLocalVisualizer``                         segkit's ``Visualizer`` (its hook draws the overlays)
+``SegVisualizationHook(draw=True)``            writes ``WORK_DIR/vis_data/`` (``show=True`` windows refused)
 ``tta_model=dict(type='SegTTAModel')``,        ``--tta`` runs multi-scale + flip inside the model at the
 ``tta_pipeline`` (TestTimeAug)                 tta_pipeline's scales (``model.test_cfg.tta``)
 ============================================  ================================================================
@@ -146,6 +147,20 @@ def _tta_model(cfg: Config, notes: _Notes) -> None:
         raise MMSegConfigError(f"tta_model type={kind!r}: segkit runs test-time augmentation inside the model; only "
                                "MMSegmentation's SegTTAModel (mean of the views) is understood")
     notes.add('tta_model/tta_pipeline -> --tta runs multi-scale + flip inside the model')
+
+
+@_top_level('default_hooks')
+def _visualization_hook(cfg: Config, notes: _Notes) -> None:
+    hook = cfg.default_hooks.get('visualization')
+    if not hook or hook.get('type') != 'SegVisualizationHook':
+        return
+    if hook.pop('show', False):
+        raise MMSegConfigError('default_hooks.visualization.show=True: segkit writes the drawn images to files '
+                               '(tools/test.py --show-dir DIR) and opens no windows; remove show')
+    hook.pop('wait_time', None)  # only meaningful with show=True
+    if hook.get('draw') and not hook.get('out_dir'):
+        hook['out_dir'] = 'vis_data'  # inside the work dir, where MMSegmentation's visualizer saves them
+        notes.add('SegVisualizationHook(draw=True) writes to WORK_DIR/vis_data')
 
 
 @_top_level('visualizer')

@@ -67,6 +67,17 @@ def test_resnet_v1b_multi_grid_and_mobilenet_forms():
     assert mobile.model.backbone.dilate_first_block_only is True
 
 
+def test_visualization_hook_arguments_of_mmseg():
+    cfg = mmseg_v3plus()
+    cfg.default_hooks = dict(visualization=dict(type='SegVisualizationHook', draw=True, wait_time=2, show=False))
+    translate_mmseg_config(cfg)
+    assert cfg.default_hooks.visualization == dict(type='SegVisualizationHook', draw=True, out_dir='vis_data')
+    shown = mmseg_v3plus()
+    shown.default_hooks = dict(visualization=dict(type='SegVisualizationHook', show=True))
+    with pytest.raises(MMSegConfigError, match='show=True'):
+        translate_mmseg_config(shown)
+
+
 @pytest.mark.parametrize('change, message', [
     (dict(style='caffe'), "model.backbone.style='caffe'.*style='pytorch'"),
     (dict(type='ResNetV1d'), "ResNetV1d.*not implemented"),
