@@ -29,7 +29,7 @@ def test_164k_label_maps_and_images(tmp_path, capsys):
                                                        'val2017/000000000139.png': encoded(RAW_164K[::-1], '.png')})
     write_zip(dl / 'train2017.zip', {'train2017/000000000009.jpg': images['train2017']})
     write_zip(dl / 'val2017.zip', {'val2017/000000000139.jpg': images['val2017']})
-    assert coco_stuff.main(['164k', str(dl), '-o', str(out), '--nproc', '2']) == 2
+    assert coco_stuff.main([str(dl), '-o', str(out), '--nproc', '2']) == 2
     assert 'the full COCO-Stuff 164k has 123287 label maps, this download 2' in capsys.readouterr().err
     assert read(out / 'annotations/train2017/000000000009_labelTrainIds.png').tolist() == CLASSES_164K
     assert read(out / 'annotations/val2017/000000000139_labelTrainIds.png').tolist() == CLASSES_164K[::-1]
@@ -43,7 +43,7 @@ def test_164k_label_maps_and_images(tmp_path, capsys):
     assert dataset.metainfo['classes'][11] == 'stop sign' and dataset.metainfo['classes'][170] == 'wood'
 
     (dl / 'val2017.zip').unlink()  # images already extracted: the image zips are not needed again
-    assert coco_stuff.main(['164k', str(dl), '-o', str(out)]) == 2
+    assert coco_stuff.main([str(dl), '-o', str(out)]) == 2
 
 
 def mat_bytes(**fields) -> bytes:
@@ -67,7 +67,7 @@ def cocostuff_10k(path: Path, mat_fields: dict) -> dict:
 def test_10k_label_maps_images_and_lists(tmp_path):
     dl, out = tmp_path / 'dl', tmp_path / 'coco_stuff10k'
     images = cocostuff_10k(dl / 'cocostuff-10k-v1.1.zip', dict(S=RAW_10K, names=np.array(['x'], object)))
-    assert coco_stuff.main(['10k', str(dl), '-o', str(out)]) == 2
+    assert coco_stuff.main([str(dl), '-o', str(out)]) == 2  # the release of the archive present
     for split, name in (('train2014', 'COCO_train2014_000000000077'), ('test2014', 'COCO_val2014_000000000139')):
         assert read(out / 'annotations' / split / f'{name}_labelTrainIds.png').tolist() == CLASSES_10K
         assert (out / 'images' / split / f'{name}.jpg').read_bytes() == images[name]
@@ -79,17 +79,24 @@ def test_10k_label_maps_images_and_lists(tmp_path):
 
 def test_bad_downloads_are_named(tmp_path):
     dl = tmp_path / 'dl'
+    args = [str(dl), '-o', str(tmp_path / 'out')]
+    dl.mkdir()
+    with pytest.raises(FileNotFoundError, match=r'dl holds neither of stuffthingmaps_trainval2017.zip \(COCO-Stuff '
+                                                r'164k\) and cocostuff-10k-v1.1.zip \(COCO-Stuff 10k\)'):
+        coco_stuff.main(args)
     cocostuff_10k(dl / 'cocostuff-10k-v1.1.zip', dict(Labels=RAW_10K))
     with pytest.raises(KeyError, match=r'annotations/COCO_\w+.mat has no label map S \(keys: \[.Labels.\]\)'):
-        coco_stuff.main(['10k', str(dl), '-o', str(tmp_path / 'out')])
+        coco_stuff.main(args)
     write_zip(dl / 'cocostuff-10k-v1.1.zip', {'imageLists/train.txt': b'a\n', 'imageLists/test.txt': b''})
     with pytest.raises(FileNotFoundError, match=r'lists a in imageLists/train.txt but has no images/a.jpg or '
                                                 r'annotations/a.mat'):
-        coco_stuff.main(['10k', str(dl), '-o', str(tmp_path / 'out')])
+        coco_stuff.main(args)
     with pytest.raises(FileNotFoundError, match=r"stuffthingmaps_trainval2017.zip is not in .*dl: it is COCO-Stuff "
                                                 r"164k's label maps"):
-        coco_stuff.main(['164k', str(dl), '-o', str(tmp_path / 'out')])
+        coco_stuff.main(args + ['--release', '164k'])
     write_zip(dl / 'stuffthingmaps_trainval2017.zip', {'train2017/1.png': encoded(RAW_164K, '.png'),
                                                        'val2017/2.png': encoded(RAW_164K, '.png')})
+    with pytest.raises(ValueError, match=r'holds both .*; choose one with --release 164k or --release 10k'):
+        coco_stuff.main(args)
     with pytest.raises(FileNotFoundError, match=r'train2017.zip is not in .*dl: it is the COCO train2017 images'):
-        coco_stuff.main(['164k', str(dl), '-o', str(tmp_path / 'out')])
+        coco_stuff.main(args + ['--release', '164k'])

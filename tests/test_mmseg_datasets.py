@@ -90,3 +90,20 @@ def test_segkit_dataset_configs_are_mmsegmentations(reference, config):
         theirs = reference['configs'][config][loader]
         assert without_redundant_options(ours) == without_redundant_options(theirs)
         check_built(DATASETS.build(lazy(ours)), theirs, reference)
+
+
+@NO_MMSEG
+def test_every_mmseg_deeplab_config_builds_its_datasets():
+    configs = sorted((MMSEG / '.mim' / 'configs').glob('deeplabv3*/*.py'))
+    assert len(configs) >= 90
+    types = set()
+    for path in configs:
+        cfg = Config.fromfile(str(path))
+        for loader in LOADERS:
+            dataset_cfg = lazy(cfg[loader].dataset)
+            for child in dataset_cfg.get('datasets', []):  # ConcatDataset of VOC and SBD
+                child['lazy_init'] = True
+            types.add(type(DATASETS.build(dataset_cfg)).__name__)
+        for step in cfg.get('tta_pipeline', []):
+            TRANSFORMS.build(step)
+    assert set(DATASET_FILES) <= types

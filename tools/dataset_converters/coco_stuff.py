@@ -1,7 +1,8 @@
 """COCO-Stuff downloads -> the ``*_labelTrainIds.png`` label maps of ``COCOStuffDataset`` (171 classes).
 
-    python tools/dataset_converters/coco_stuff.py 164k DOWNLOAD_DIR [-o data/coco_stuff164k] [--nproc 8]
-    python tools/dataset_converters/coco_stuff.py 10k DOWNLOAD_DIR [-o data/coco_stuff10k] [--nproc 8]
+    python tools/dataset_converters/coco_stuff.py DOWNLOAD_DIR [-o data/coco_stuff164k] [--nproc 8]
+
+The release is the one whose label archive DOWNLOAD_DIR holds (``--release 164k|10k`` where it holds both).
 
 164k: DOWNLOAD_DIR holds, unextracted, ``stuffthingmaps_trainval2017.zip`` (COCO-Stuff's label maps
 ``{train2017,val2017}/<id>.png``: 0-181, 255 unlabelled) and COCO's ``train2017.zip`` and ``val2017.zip`` (images
@@ -17,7 +18,6 @@ configs set ``reduce_zero_label=True``). Reading the .mat files needs scipy.
 Both map the 182 official ids to the 171 classes with ``segkit.datasets.coco_stuff.COCO_STUFF_LABEL_IDS`` (11
 thing ids of COCO have no pixels), as MMSegmentation's ``coco_stuff164k.py`` and ``coco_stuff10k.py`` do.
 """
-import argparse
 import io
 import os
 import os.path as osp
@@ -32,7 +32,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from archives import (closes_archives, extract, extract_member, list_members, open_zip, read_image,  # noqa: E402
                       require_archive, write_image)
 from segkit.datasets.coco_stuff import COCO_STUFF_LABEL_IDS  # noqa: E402
-from task_progress import run_tasks  # noqa: E402
+from task_progress import converter_parser, run_tasks  # noqa: E402
 
 UNLABELLED_164K = 255
 #: 164k label map value (0-181, 255) -> class index (0-170), 255 for unlabelled and the unused ids
@@ -41,6 +41,7 @@ LUT_164K[list(COCO_STUFF_LABEL_IDS)] = np.arange(len(COCO_STUFF_LABEL_IDS))
 #: 10k label map value (0 unlabelled, 1-182) -> 1 + class index (1-171), 0 for unlabelled and the unused ids
 LUT_10K = np.zeros(256, np.uint8)
 LUT_10K[[i + 1 for i in COCO_STUFF_LABEL_IDS]] = np.arange(1, len(COCO_STUFF_LABEL_IDS) + 1)
+RELEASES = {'164k': 'stuffthingmaps_trainval2017.zip', '10k': 'cocostuff-10k-v1.1.zip'}
 SIZES = {'164k': dict(train2017=118287, val2017=5000), '10k': dict(train2014=9000, test2014=1000)}
 
 
@@ -68,9 +69,20 @@ def convert_10k_sample(task: tuple) -> None:
     write_image(label_dest, LUT_10K[labels.astype(np.uint8)])
 
 
+def which_release(download_dir: str, release: Optional[str]) -> str:
+    """``release`` if given, else the one whose label archive is in ``download_dir``."""
+    present = [name for name, archive in RELEASES.items() if osp.isfile(osp.join(download_dir, archive))]
+    if release or len(present) == 1:
+        return release or present[0]
+    downloads = ' and '.join(f'{archive} (COCO-Stuff {name})' for name, archive in RELEASES.items())
+    if present:
+        raise ValueError(f'{download_dir} holds both {downloads}; choose one with --release 164k or --release 10k')
+    raise FileNotFoundError(f'{download_dir} holds neither of {downloads}; download one (see this script\'s --help)')
+
+
 def tasks_164k(download_dir: str, out_dir: str) -> Tuple[List[tuple], List[tuple]]:
     """The label conversions and the image extractions (for the splits whose image folder is absent) to run."""
-    maps = require_archive(download_dir, 'stuffthingmaps_trainval2017.zip', "COCO-Stuff 164k's label maps")
+    maps = require_archive(download_dir, RELEASES['164k'], "COCO-Stuff 164k's label maps")
     tasks, image_tasks = [], []
     for split in SIZES['164k']:
         members = list_members(maps, rf'(?:^|/){split}/[^/]+\.png$')
@@ -91,7 +103,7 @@ def tasks_164k(download_dir: str, out_dir: str) -> Tuple[List[tuple], List[tuple
 
 def tasks_10k(download_dir: str, out_dir: str) -> List[tuple]:
     """The samples of cocostuff-10k-v1.1.zip's train and test lists."""
-    archive = require_archive(download_dir, 'cocostuff-10k-v1.1.zip', 'the COCO-Stuff 10k release')
+    archive = require_archive(download_dir, RELEASES['10k'], 'the COCO-Stuff 10k release')
     lists = list_members(archive, r'(?:^|/)imageLists/train\.txt$')
     if not lists:
         raise FileNotFoundError(f'{archive} holds no imageLists/train.txt; is it cocostuff-10k-v1.1.zip?')
@@ -118,17 +130,14 @@ def tasks_10k(download_dir: str, out_dir: str) -> List[tuple]:
 @closes_archives
 def main(argv: Optional[List[str]] = None) -> int:
     """Convert one COCO-Stuff release; the number of label maps written."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('release', choices=['164k', '10k'])
-    parser.add_argument('download_dir', help='the folder holding the release\'s zip files')
-    parser.add_argument('-o', '--out-dir', help='where images/ and annotations/ go (default: data/coco_stuff164k '
-                        'or data/coco_stuff10k)')
-    parser.add_argument('--nproc', type=int, default=1, help='worker processes')
+    parser = converter_parser(__doc__, "the folder holding the release's zip files", None,
+                              'where images/ and annotations/ go (default: data/coco_stuff164k or data/coco_stuff10k)')
+    parser.add_argument('--release', choices=sorted(RELEASES), help='where DOWNLOAD_DIR holds both label archives')
     args = parser.parse_args(argv)
-    out_dir = args.out_dir or osp.join('data', f'coco_stuff{args.release}')
+    release = which_release(args.download_dir, args.release)
+    out_dir = args.out_dir or osp.join('data', f'coco_stuff{release}')
 
-    if args.release == '164k':
+    if release == '164k':
         tasks, image_tasks = tasks_164k(args.download_dir, out_dir)
         run_tasks(extract, image_tasks, args.nproc, 'COCO 2017 images')
         run_tasks(convert_164k_label, tasks, args.nproc, 'COCO-Stuff 164k labels')
@@ -136,9 +145,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         tasks = tasks_10k(args.download_dir, out_dir)
         run_tasks(convert_10k_sample, tasks, args.nproc, 'COCO-Stuff 10k samples')
     print(f'{len(tasks)} label maps written under {osp.join(out_dir, "annotations")}')
-    expected = sum(SIZES[args.release].values())
+    expected = sum(SIZES[release].values())
     if len(tasks) != expected:
-        print(f'warning: the full COCO-Stuff {args.release} has {expected} label maps, this download {len(tasks)}',
+        print(f'warning: the full COCO-Stuff {release} has {expected} label maps, this download {len(tasks)}',
               file=sys.stderr)
     return len(tasks)
 

@@ -28,7 +28,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from archives import closes_archives, extract, find_members, read_image  # noqa: E402
 from colour_labels import colours_to_labels  # noqa: E402
 from segkit.datasets.isaid import ISAID_PALETTE  # noqa: E402
-from task_progress import run_tasks  # noqa: E402
+from task_progress import converter_parser, run_tasks  # noqa: E402
 from tiling import Box, pad_to_size, save_tiles, tile_boxes  # noqa: E402
 
 IMAGE_PATTERN = r'(?:^|/)(?P<key>P\d+)\.png$'
@@ -74,13 +74,13 @@ def patch_name(key: str, box: Box) -> str:
 
 
 def labelled_tasks(args: argparse.Namespace, split: str) -> List[tuple]:
-    images = split_members(args.isaid_dir, split, IMAGE_PATTERN, 'images', f'the DOTA-v1.0 {split} images')
-    masks = split_members(args.isaid_dir, split, MASK_PATTERN, 'Semantic_masks',
+    images = split_members(args.download_dir, split, IMAGE_PATTERN, 'images', f'the DOTA-v1.0 {split} images')
+    masks = split_members(args.download_dir, split, MASK_PATTERN, 'Semantic_masks',
                           f"iSAID's {split} semantic masks (images.zip)")
     unmasked = sorted(set(images) - set(masks))
     if unmasked:
         raise FileNotFoundError(f'{len(unmasked)} {split} images have no *_instance_color_RGB.png mask in '
-                                f'{osp.join(args.isaid_dir, split, "Semantic_masks")}: {", ".join(unmasked[:5])}')
+                                f'{osp.join(args.download_dir, split, "Semantic_masks")}: {", ".join(unmasked[:5])}')
     return [(key, images[key], masks[key], split, args.out_dir, args.patch_size, args.patch_size - args.overlap)
             for key in sorted(images)]
 
@@ -88,13 +88,10 @@ def labelled_tasks(args: argparse.Namespace, split: str) -> List[tuple]:
 @closes_archives
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     """Convert the iSAID downloads; the number of patches (images for test) written per split."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('isaid_dir', help='the folder holding train/, val/ (and test/)')
-    parser.add_argument('-o', '--out-dir', default=osp.join('data', 'iSAID'), help='where img_dir/, ann_dir/ go')
+    parser = converter_parser(__doc__, 'the folder holding train/, val/ (and test/)', osp.join('data', 'iSAID'),
+                              'where img_dir/ and ann_dir/ go')
     parser.add_argument('--patch-size', type=int, default=896, help='patch side in pixels')
     parser.add_argument('--overlap', type=int, default=384, help='pixels shared by neighbouring patches')
-    parser.add_argument('--nproc', type=int, default=1, help='worker processes')
     args = parser.parse_args(argv)
     if not 0 <= args.overlap < args.patch_size:
         parser.error(f'--overlap {args.overlap} must be at least 0 and less than --patch-size {args.patch_size}')
@@ -108,15 +105,15 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
         counts[split] = sum(n for _, n, _ in results)
         for warning in sorted(w for _, _, w in results if w):
             print(f'warning: {warning}', file=sys.stderr)
-    if osp.isdir(osp.join(args.isaid_dir, 'test')):
-        images = split_members(args.isaid_dir, 'test', IMAGE_PATTERN, 'images', 'the DOTA-v1.0 test images')
+    if osp.isdir(osp.join(args.download_dir, 'test')):
+        images = split_members(args.download_dir, 'test', IMAGE_PATTERN, 'images', 'the DOTA-v1.0 test images')
         test_dir = osp.join(args.out_dir, 'img_dir', 'test')
         os.makedirs(test_dir, exist_ok=True)
         run_tasks(extract, [(path, member, osp.join(test_dir, key + '.png')) for key, (path, member) in
                             sorted(images.items())], args.nproc, 'Copying iSAID test')
         counts['test'] = len(images)
     else:
-        print(f'no test/ in {args.isaid_dir}: img_dir/test not written', file=sys.stderr)
+        print(f'no test/ in {args.download_dir}: img_dir/test not written', file=sys.stderr)
     print(', '.join(f'{n} {split}' for split, n in counts.items()) + f' written under {args.out_dir}')
     return counts
 

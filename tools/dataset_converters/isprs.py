@@ -19,7 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 from archives import closes_archives, find_members, read_image, require_archive  # noqa: E402
 from colour_labels import colours_to_labels  # noqa: E402
 from segkit.datasets.isprs import ISPRS_PALETTE  # noqa: E402
-from task_progress import run_tasks  # noqa: E402
+from task_progress import converter_parser, run_tasks  # noqa: E402
 from tiling import Box, save_tiles, tile_boxes  # noqa: E402
 
 #: label i+1 for ISPRS_PALETTE[i]; 0 for black (the eroded class boundaries) and unknown colours
@@ -87,17 +87,14 @@ def plan_tasks(download: IsprsDownload, args: argparse.Namespace) -> List[tuple]
 
 
 def parse_args(download: IsprsDownload, doc: str, argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=doc.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=doc)
-    parser.add_argument('download_dir', help=f'the folder holding {download.image_zip} and the label zip')
-    parser.add_argument('-o', '--out-dir', default=download.out_dir, help='where img_dir/ and ann_dir/ go')
+    parser = converter_parser(doc, f'the folder holding {download.image_zip} and the label zip', download.out_dir,
+                              'where img_dir/ and ann_dir/ go')
     parser.add_argument('--labels', choices=sorted(download.label_zips), default='noBoundary',
                         help='noBoundary: eroded labels (MMSegmentation\'s choice); all: full labels')
     parser.add_argument('--image-zip', help=f'the orthophoto archive (default {download.image_zip})')
     parser.add_argument('--tile-size', type=int, default=512, help='tile side in pixels')
     parser.add_argument('--stride', type=int,
                         help='pixels between tile starts (default: the tile size, what MMSegmentation writes)')
-    parser.add_argument('--nproc', type=int, default=1, help='worker processes')
     return parser.parse_args(argv)
 
 

@@ -8,7 +8,6 @@ DOWNLOAD_DIR holds, unextracted, the three archives of the official release (Zen
 ``Test.zip`` (images only). Rural and urban images go into one folder per split, as MMSegmentation's converter puts
 them (their numbers do not collide); files are copied unchanged.
 """
-import argparse
 import os
 import os.path as osp
 import posixpath
@@ -18,7 +17,7 @@ from typing import Dict, List, Optional
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
 from archives import closes_archives, extract, list_members, require_archive  # noqa: E402
-from task_progress import run_tasks  # noqa: E402
+from task_progress import converter_parser, run_tasks  # noqa: E402
 
 SPLITS = dict(train='Train.zip', val='Val.zip', test='Test.zip')
 RELEASE = 'the LoveDA release on Zenodo (record 5706578)'
@@ -50,12 +49,8 @@ def split_files(archive: str, split: str, out_dir: str, with_masks: bool) -> Lis
 @closes_archives
 def main(argv: Optional[List[str]] = None) -> Dict[str, int]:
     """Convert the LoveDA downloads; the number of images per split."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('download_dir', help='the folder holding Train.zip, Val.zip (and Test.zip)')
-    parser.add_argument('-o', '--out-dir', default=osp.join('data', 'loveDA'), help='where img_dir/, ann_dir/ go')
-    parser.add_argument('--nproc', type=int, default=1, help='worker processes')
-    args = parser.parse_args(argv)
+    args = converter_parser(__doc__, 'the folder holding Train.zip, Val.zip (and Test.zip)',
+                            osp.join('data', 'loveDA'), 'where img_dir/ and ann_dir/ go').parse_args(argv)
 
     counts = {}
     for split, archive_name in SPLITS.items():
