@@ -46,6 +46,7 @@ SIZES = {'164k': dict(train2017=118287, val2017=5000), '10k': dict(train2014=900
 
 
 def convert_164k_label(task: tuple) -> None:
+    """One stuffthingmaps PNG ``(archive, member, destination)`` to a ``*_labelTrainIds.png``."""
     archive, member, dest = task
     labels = read_image(archive, member, cv2.IMREAD_UNCHANGED)
     if labels.ndim != 2 or labels.dtype != np.uint8:
@@ -55,8 +56,12 @@ def convert_164k_label(task: tuple) -> None:
 
 
 def convert_10k_sample(task: tuple) -> None:
+    """One 10k sample: its image copied, its .mat label map ``S`` written as a ``*_labelTrainIds.png``."""
     archive, image_member, mat_member, image_dest, label_dest = task
-    from scipy.io import loadmat
+    try:
+        from scipy.io import loadmat
+    except ImportError as err:
+        raise ImportError('reading COCO-Stuff 10k .mat files needs scipy: pip install scipy') from err
     mat = loadmat(io.BytesIO(open_zip(archive).read(mat_member)))
     if 'S' not in mat:
         raise KeyError(f'{archive}: {mat_member} has no label map S (keys: '

@@ -74,6 +74,7 @@ def patch_name(key: str, box: Box) -> str:
 
 
 def labelled_tasks(args: argparse.Namespace, split: str) -> List[tuple]:
+    """One :func:`cut_patches` task per image of ``split``; an image without a mask is an error."""
     images = split_members(args.download_dir, split, IMAGE_PATTERN, 'images', f'the DOTA-v1.0 {split} images')
     masks = split_members(args.download_dir, split, MASK_PATTERN, 'Semantic_masks',
                           f"iSAID's {split} semantic masks (images.zip)")

@@ -87,6 +87,7 @@ def plan_tasks(download: IsprsDownload, args: argparse.Namespace) -> List[tuple]
 
 
 def parse_args(download: IsprsDownload, doc: str, argv: Optional[List[str]]) -> argparse.Namespace:
+    """The command line of ``potsdam.py`` / ``vaihingen.py``."""
     parser = converter_parser(doc, f'the folder holding {download.image_zip} and the label zip', download.out_dir,
                               'where img_dir/ and ann_dir/ go')
     parser.add_argument('--labels', choices=sorted(download.label_zips), default='noBoundary',
