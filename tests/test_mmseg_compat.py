@@ -12,7 +12,6 @@ import copy
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -201,24 +200,46 @@ def test_fixture_keeps_the_architecture_of_its_config(name):
 FULL_SIZE = (512, 512)
 
 
+@pytest.fixture(scope='module')
+def mmseg_full_size(tmp_path_factory):
+    """One MMSegmentation process for all the full-size tests (its import takes seconds): it reads a config on
+    stdin, writes its reference and answers 'REFERENCE <path>'; returns config -> that path."""
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}  # the generator finds shared/peers itself
+    process = subprocess.Popen(
+        [str(MMSEG_PYTHON), '-W', 'ignore', str(FIXTURES / 'make_mmseg_fixtures.py'),
+         str(tmp_path_factory.mktemp('mmseg_full_size')), '--size', *map(str, FULL_SIZE),
+         '--threads', str(torch.get_num_threads()), '--full-size'],
+        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def reference(config: str) -> Path:
+        process.stdin.write(config + '\n')
+        process.stdin.flush()
+        for line in process.stdout:
+            if line.startswith('REFERENCE '):
+                return Path(line[len('REFERENCE '):].strip())
+            print(line, end='')  # whatever else MMSegmentation printed
+        raise AssertionError(f'MMSegmentation gave no reference for {config} (exit status {process.wait()})')
+
+    yield reference
+    process.stdin.close()
+    process.wait(timeout=60)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not MMSEG_PYTHON.is_file(), reason=f'no MMSegmentation venv at {MMSEG_PYTHON}')
 @pytest.mark.parametrize('name', TINY)
-def test_full_size_mmseg_models_give_identical_logits(name, tmp_path):
+def test_full_size_mmseg_models_give_identical_logits(name, mmseg_full_size):
     """The FULL model of each representative config: MMSegmentation builds it (SyncBN -> BN, its classes, random
-    weights and BN statistics as the fixtures') and writes input, logits and state_dict; segkit reads the same .py
-    config file through the translation, loads that state_dict strictly and gives the same logits."""
+    weights and BN statistics drawn as the fixtures') and writes input, logits and state_dict; segkit reads the same
+    .py config file through the translation, loads that state_dict strictly and gives the same logits."""
     config = load_reference(name)['config']
-    out = tmp_path / 'reference.pt'
     start = time.perf_counter()
-    subprocess.run([str(MMSEG_PYTHON), '-W', 'ignore', str(FIXTURES / 'make_mmseg_fixtures.py'),
-                    '--full-size', config, '--size', *map(str, FULL_SIZE), '--out', str(out),
-                    '--threads', str(torch.get_num_threads())],
-                   check=True, env={k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}, stdout=sys.stderr)
+    path = mmseg_full_size(config)
     mmseg_seconds = time.perf_counter() - start
     cfg = translated(Config.fromfile(str(MMSEG_CONFIGS / config)), config)
-    model = build_and_load(cfg, out)
-    ref = torch.load(out, weights_only=True)
+    model = build_and_load(cfg, path)
+    ref = torch.load(path, weights_only=True)
+    path.unlink()
     x = ref['input']
     with torch.no_grad():
         feats = model.extract_feat(x)
@@ -226,7 +247,7 @@ def test_full_size_mmseg_models_give_identical_logits(name, tmp_path):
         logits = model.decode_head.resize_to_input(decode, metas_of(x))  # = encode_decode, the backbone run once
         aux = model.auxiliary_heads[0](feats)
     print(f'{config}: MMSeg {mmseg_seconds:.1f} s, segkit {time.perf_counter() - start - mmseg_seconds:.1f} s')
-    assert ref['decode_logits'].shape[-2:] == tuple(s // TINY[name] for s in FULL_SIZE)
+    assert feats[-1].shape[-2:] == tuple(s // TINY[name] for s in FULL_SIZE)
     assert logits.shape == ref['logits'].shape == (1, cfg['decode_head']['num_classes'], *FULL_SIZE)
     assert close_to_reference(decode, ref['decode_logits'])
     assert close_to_reference(logits, ref['logits'])
