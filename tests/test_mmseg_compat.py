@@ -53,7 +53,7 @@ def translated(mmseg_cfg: Config, source: str) -> dict:
     return replace_sync_bn(mmseg_cfg.model)
 
 
-def segkit_model_cfg(ref: dict) -> dict:
+def fixture_model_cfg(ref: dict) -> dict:
     """The fixture's stored MMSeg model config, wrapped in an MMSeg config and translated."""
     return translated(Config(dict(default_scope='mmseg', model=json.loads(ref['model_cfg']))), ref['config'])
 
@@ -112,7 +112,7 @@ def assert_matches(model, ref):
 def test_tiny_mmseg_checkpoint_gives_identical_logits(name, tmp_path):
     ref = load_reference(name)
     mmseg_cfg = json.loads(ref['model_cfg'])
-    cfg = segkit_model_cfg(ref)
+    cfg = fixture_model_cfg(ref)
     # the pretrained source, one of the things that tell the architectures apart, survives the translation
     assert cfg['backbone']['init_cfg'] == dict(type='Pretrained', checkpoint=mmseg_cfg['pretrained'])
     assert_matches(build_and_load(cfg, fixture_checkpoint(ref, tmp_path)), ref)
@@ -128,7 +128,7 @@ def test_there_is_a_fixture_per_architecture():
 def test_output_stride_knob_builds_the_same_model(name, tmp_path):
     """MMSeg-form configs say output_stride and rates at 16 instead of the tuples: same logits."""
     ref = load_reference(name)
-    cfg = knob_form(segkit_model_cfg(ref), TINY[name])
+    cfg = knob_form(fixture_model_cfg(ref), TINY[name])
     assert_matches(build_and_load(cfg, fixture_checkpoint(ref, tmp_path)), ref)
 
 
@@ -139,7 +139,7 @@ def dilated_convs(model: nn.Module):
 @pytest.mark.parametrize('name', TINY)
 def test_parity_fails_when_any_dilation_changes(name, tmp_path):
     ref = load_reference(name)
-    model = build_and_load(segkit_model_cfg(ref), fixture_checkpoint(ref, tmp_path))
+    model = build_and_load(fixture_model_cfg(ref), fixture_checkpoint(ref, tmp_path))
     convs = dilated_convs(model)
     assert any('aspp' in n for n, _ in convs) and any('backbone' in n for n, _ in convs)
     x = ref['input'].float()
@@ -162,7 +162,7 @@ def test_parity_fails_when_any_dilation_changes(name, tmp_path):
 def test_mmseg_form_options_are_needed(name, option, value, tmp_path):
     """Without the option the translation adds, the checkpoint still loads (same shapes) but the logits differ."""
     ref = load_reference(name)
-    cfg = segkit_model_cfg(ref)
+    cfg = fixture_model_cfg(ref)
     assert cfg['backbone'][option] != value
     cfg['backbone'][option] = value
     logits, _, _ = run(build_and_load(cfg, fixture_checkpoint(ref, tmp_path)), ref)
