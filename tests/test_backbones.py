@@ -304,7 +304,7 @@ def test_mmseg_mobilenet_v2_keys_load_through_init_cfg(tmp_path):
     state = {k: v for k, v in ref['state_dict'].items() if k.startswith('backbone.')}
     path = tmp_path / 'mmseg.pth'
     torch.save({'state_dict': {**state, 'backbone.conv2.conv.weight': torch.zeros(1)}}, path)
-    model = MobileNetV2(widen_factor=0.25, dilate_first_block_only=True,
+    model = MobileNetV2(widen_factor=0.125, dilate_first_block_only=True,
                         init_cfg=dict(type='Pretrained', checkpoint=str(path), prefix='backbone.'))
     model.init_weights()
     own = model.state_dict()
