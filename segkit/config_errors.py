@@ -15,7 +15,7 @@ import inspect
 import os.path as osp
 import re
 from collections.abc import Mapping
-from typing import Iterator, List, Optional
+from typing import Iterator, List, Optional, Tuple
 
 _UNEXPECTED = re.compile(r"__init__\(\) got an unexpected keyword argument '(\w+)'")
 
@@ -123,3 +123,15 @@ def config_syntax_error(path: str) -> Optional[SyntaxError]:
                                f'line (a missing comma, bracket or quote is the usual cause).',
                                (file, exc.lineno, exc.offset, text))
     return None
+
+
+def typed_dicts(node, path: str = '') -> Iterator[Tuple[str, Mapping]]:
+    """(config path, dict) for every dict with a ``type`` key under ``node`` (lists indexed by position)."""
+    if isinstance(node, Mapping):
+        if 'type' in node:
+            yield path, node
+        for key, value in node.items():
+            yield from typed_dicts(value, f'{path}.{key}' if path else str(key))
+    elif isinstance(node, (list, tuple)):
+        for index, value in enumerate(node):
+            yield from typed_dicts(value, f'{path}.{index}')

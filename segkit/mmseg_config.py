@@ -35,6 +35,8 @@ from typing import Callable, Dict, List, Optional
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 
+from segkit.config_errors import typed_dicts
+
 PREFIX = 'mmseg.'
 
 
@@ -45,19 +47,7 @@ class MMSegConfigError(ValueError):
 def is_mmseg_config(cfg: Config) -> bool:
     """Whether ``cfg`` is written for MMSegmentation 1.x (its scope, or ``mmseg.``-prefixed types)."""
     return cfg.get('default_scope') == 'mmseg' or any(
-        isinstance(node.get('type'), str) and node['type'].startswith(PREFIX) for _, node in _typed(cfg._cfg_dict))
-
-
-def _typed(node, path: str = ''):
-    """(path, dict) for every dict with a ``type`` under ``node``."""
-    if isinstance(node, dict):
-        if 'type' in node:
-            yield path, node
-        for key, value in node.items():
-            yield from _typed(value, f'{path}.{key}' if path else str(key))
-    elif isinstance(node, (list, tuple)):
-        for index, value in enumerate(node):
-            yield from _typed(value, f'{path}.{index}')
+        isinstance(node.get('type'), str) and node['type'].startswith(PREFIX) for _, node in typed_dicts(cfg._cfg_dict))
 
 
 class _Notes:
@@ -178,13 +168,13 @@ def translate_mmseg_config(cfg: Config, source: Optional[str] = None) -> bool:
         return False
     notes = _Notes()
     cfg.default_scope = 'segkit'
-    for _, node in _typed(cfg._cfg_dict):
+    for _, node in typed_dicts(cfg._cfg_dict):
         if isinstance(node['type'], str) and node['type'].startswith(PREFIX):
             node['type'] = node['type'][len(PREFIX):]
             notes.add("'mmseg.' type prefixes dropped")
     if cfg.get('model'):
         _model(cfg.model, notes)
-    for _, node in _typed(cfg._cfg_dict):
+    for _, node in typed_dicts(cfg._cfg_dict):
         _loss('', node, notes)
     for key, translate in _TOP_LEVEL.items():
         if cfg.get(key) is not None:

@@ -1,5 +1,6 @@
 """Every config under configs/ builds its model, datasets and pipelines without any data present."""
 import copy
+import sys
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,9 @@ from mmengine.config import Config
 from mmengine.registry import DATASETS, MODELS, TRANSFORMS
 
 from segkit.engine.config_setup import replace_sync_bn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'tools' / 'misc'))
+from mmseg_config_status import dataset_pipelines, lazy_dataset  # noqa: E402  (one source for both)
 
 CONFIGS = sorted(p for p in (Path(__file__).resolve().parents[1] / 'configs').rglob('*.py')
                  if '_base_' not in p.parts)
@@ -29,22 +33,6 @@ def test_the_issue_configs_exist():
             'deeplabv3plus/mobilenetv2_256x256_camvid.py'} <= names
 
 
-def _lazy(dataset_cfg):
-    dataset_cfg = copy.deepcopy(dataset_cfg)
-    dataset_cfg['lazy_init'] = True
-    for child in dataset_cfg.get('datasets', []):
-        child['lazy_init'] = True
-    return dataset_cfg
-
-
-def _pipelines(dataset_cfg):
-    if 'datasets' in dataset_cfg:
-        for child in dataset_cfg['datasets']:
-            yield from _pipelines(child)
-    else:
-        yield dataset_cfg.get('pipeline', [])
-
-
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: str(p.relative_to(p.parents[1])))
 def test_config_builds(path, tmp_path):
     cfg = Config.fromfile(str(path))
@@ -55,15 +43,15 @@ def test_config_builds(path, tmp_path):
     assert model.num_classes == model_cfg.decode_head.num_classes
     for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset_cfg = cfg[loader].dataset
-        dataset = DATASETS.build(_lazy(dataset_cfg))
+        dataset = DATASETS.build(lazy_dataset(dataset_cfg))
         assert dataset is not None
-        for pipeline in _pipelines(dataset_cfg):
+        for pipeline in dataset_pipelines(dataset_cfg):
             for step in pipeline:
                 TRANSFORMS.build(step)
     for step in cfg.get('tta_pipeline', []):
         TRANSFORMS.build(step)
     # the head predicts as many classes as the dataset has
-    dataset = DATASETS.build(_lazy(cfg.val_dataloader.dataset))
+    dataset = DATASETS.build(lazy_dataset(cfg.val_dataloader.dataset))
     classes = dataset.metainfo.get('classes')
     assert classes is None or len(classes) == model.num_classes
 

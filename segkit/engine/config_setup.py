@@ -1,13 +1,13 @@
 """Config adjustments the tools make before handing a config to mmengine's Runner, and the errors around it."""
 import os.path as osp
-from collections.abc import Mapping
 from contextlib import contextmanager
-from typing import Iterator, Optional, Tuple
+from typing import Optional
 
 import torch
 from mmengine.config import Config, ConfigDict
 
-from segkit.config_errors import check_cfg_options, config_syntax_error, unexpected_argument, unexpected_key
+from segkit.config_errors import (check_cfg_options, config_syntax_error, typed_dicts, unexpected_argument,
+                                  unexpected_key)
 from segkit.mmseg_config import translate_mmseg_config
 from segkit.registry import registered_class
 
@@ -119,17 +119,6 @@ def check_pretrained_reachable(cfg: Config) -> None:
         raise RuntimeError(f'model.backbone.init_cfg: {unreachable_message(checkpoint, exc)}') from exc
 
 
-def _typed_dicts(node, path='') -> Iterator[Tuple[str, Mapping]]:
-    if isinstance(node, Mapping):
-        if 'type' in node:
-            yield path, node
-        for key, value in node.items():
-            yield from _typed_dicts(value, f'{path}.{key}' if path else str(key))
-    elif isinstance(node, (list, tuple)):
-        for index, value in enumerate(node):
-            yield from _typed_dicts(value, f'{path}.{index}')
-
-
 @contextmanager
 def explain_config_errors(cfg):
     """Re-raise an unexpected-keyword ``TypeError`` from building ``cfg``'s parts (mmengine's Runner builds them)
@@ -140,7 +129,7 @@ def explain_config_errors(cfg):
         key = getattr(exc, 'key', None) or unexpected_key(exc)
         if key is None:
             raise
-        for path, node in _typed_dicts(cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg):
+        for path, node in typed_dicts(cfg.to_dict() if hasattr(cfg, 'to_dict') else cfg):
             if key in node and (not getattr(exc, 'type_name', '') or str(node['type']).endswith(exc.type_name)):
                 clear = unexpected_argument(TypeError(f"__init__() got an unexpected keyword argument '{key}'"),
                                             node, registered_class(node['type']), path)

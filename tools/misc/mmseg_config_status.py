@@ -40,7 +40,8 @@ def deeplab_configs(configs_dir: str, everything: bool = False) -> List[str]:
     return sorted(files)
 
 
-def _lazy(dataset_cfg):
+def lazy_dataset(dataset_cfg):
+    """A dataset config (and its children's, for ConcatDataset) with lazy_init: built without reading files."""
     dataset_cfg = copy.deepcopy(dataset_cfg)
     dataset_cfg['lazy_init'] = True
     for child in dataset_cfg.get('datasets', []):
@@ -48,10 +49,11 @@ def _lazy(dataset_cfg):
     return dataset_cfg
 
 
-def _pipelines(dataset_cfg):
+def dataset_pipelines(dataset_cfg):
+    """Every pipeline of a dataset config (each child's, for ConcatDataset)."""
     if 'datasets' in dataset_cfg:
         for child in dataset_cfg['datasets']:
-            yield from _pipelines(child)
+            yield from dataset_pipelines(child)
     else:
         yield dataset_cfg.get('pipeline', [])
 
@@ -70,8 +72,8 @@ def check_config(path: str) -> Tuple[bool, str]:
             model = SEGMENTORS.build(model_cfg)
             for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
                 dataset_cfg = cfg[loader].dataset
-                DATASETS.build(_lazy(dataset_cfg))
-                for pipeline in _pipelines(dataset_cfg):
+                DATASETS.build(lazy_dataset(dataset_cfg))
+                for pipeline in dataset_pipelines(dataset_cfg):
                     for step in pipeline:
                         TRANSFORMS.build(step)
     except Exception as exc:  # noqa: BLE001  (the table reports any failure by its message)
