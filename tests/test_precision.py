@@ -129,3 +129,9 @@ def test_bf16_only_on_gpus_that_run_it_natively_probed_on_the_local_rank_gpu(mon
     wrapper = resolve_precision(CPU_BF16, amp=False, device='cuda')
     assert wrapper.type == trains_with and wrapper.dtype == ('float16' if capability < (8, 0) else 'bfloat16')
     assert asked == [3]
+
+
+@pytest.mark.cuda
+def test_bf16_probe_on_this_gpu():
+    major, _ = torch.cuda.get_device_capability(torch.cuda.current_device())
+    assert precision.cuda_supports_bfloat16() == (major >= 8 or bool(torch.version.hip))

@@ -7,12 +7,13 @@ import random
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 import torch
 import torch.distributed as dist
 from mmengine.optim import OptimWrapper, PolyLR
 
 from segkit.engine.checkpoint import safe_checkpoint_io
-from segkit.engine.hooks.resume_state_hook import ResumeStateHook, capture_random_state
+from segkit.engine.hooks.resume_state_hook import ResumeStateHook, capture_random_state, restore_random_state
 from segkit.fileio.checkpoint import safe_load
 from tests.rank_support import fake_gpus, run_ranks
 from tests.test_train_tools import train_tool, write_config
@@ -156,3 +157,14 @@ def test_resuming_with_auto_scale_lr_on_another_total_batch_scales_the_resumed_l
     resumed_log = sorted(work.glob('*/*.log'))[-1].read_text()
     assert 'trained with 2 process(es), total batch 4 on 1 process(es), total batch 2' in resumed_log
     assert 'scales the resumed learning rates by 2/4' in resumed_log
+
+
+@pytest.mark.cuda
+def test_the_real_cuda_generator_of_this_process_gpu_round_trips():
+    torch.cuda.manual_seed(3)
+    torch.rand(1, device='cuda')  # CUDA initialised, as in training
+    state = capture_random_state()
+    expected = torch.rand(4, device='cuda')
+    torch.cuda.manual_seed(99)
+    assert restore_random_state(state) == []
+    assert torch.equal(torch.rand(4, device='cuda'), expected)
