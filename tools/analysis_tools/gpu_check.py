@@ -413,6 +413,7 @@ class GpuCheck:
 
         from segkit.models.inference.options import InferenceOptions
         size = 32 if self.dry_run else 512
+        torch.backends.cudnn.benchmark = True  # as the default runtime sets it (env_cfg.cudnn_benchmark)
         model = build_model(V3PLUS_R50, self.device, calibrate_bn=True, size=size)
         model.eval()
         x = torch.randn(1, 3, size, size, device=self.device)
@@ -465,6 +466,8 @@ class GpuCheck:
                       + ''.join(f'; {f}' for f in failures), dict(size=size, rows=rows))
 
     def check_throughput(self) -> Result:
+        import torch
+        torch.backends.cudnn.benchmark = True
         batch, size = (2, 32) if self.dry_run else (8, 512)  # BN's image pooling needs 2 in training
         warmup, iters = (0, 1) if self.dry_run else (5, 15)
         rows = []
