@@ -60,8 +60,9 @@ def init_distributed(launcher: str, env_cfg: Optional[Mapping] = None) -> None:
     then NCCL). ``mpi``: the rank variables of Open MPI, MVAPICH2, MPICH / Intel MPI or Cray PALS become
     ``LOCAL_RANK`` / ``RANK`` / ``WORLD_SIZE`` (mmengine's DDP wrapper reads ``LOCAL_RANK``); ``MASTER_ADDR``
     must be set (``MASTER_PORT`` defaults to 29500). ``pytorch`` and ``mpi`` without CUDA: gloo (mmengine's
-    ``init_dist`` always calls ``torch.cuda.set_device``); ``slurm`` goes to mmengine's ``init_dist`` either way. From ``env_cfg``: ``mp_cfg`` (set first, as the Runner does) and ``dist_cfg``
-    (``backend``, ``timeout`` in seconds).
+    ``init_dist`` always calls ``torch.cuda.set_device``); ``slurm`` goes to mmengine's ``init_dist`` either way.
+    From ``env_cfg``: ``mp_cfg`` (set first, as the Runner does) and ``dist_cfg`` (``backend``, ``timeout`` in
+    seconds).
     """
     import torch.distributed as dist
     from mmengine.utils.dl_utils import set_multi_processing
