@@ -67,8 +67,8 @@ def test_confusion_matrix_metric_counts_and_writes_heat_maps(tmp_path):
     label = np.array([[0, 0, 1, 1], [2, 2, 255, 255]])
     metric.process(None, [sample(np.array([[0, 1, 1, 1], [2, 0, 2, 2]]), label)])
     metric.process(None, [sample(np.array([[0, 0, 0, 1], [2, 2, 1, 1]]), label)])
-    assert len(metric.results) == 1  # one running matrix
-    assert metric.compute_metrics(metric.results) == {}
+    assert metric._total.shape == metric._latest.shape == (3, 3)  # running matrices, not one per image
+    assert metric.evaluate(2) == {}
     matrix = np.load(tmp_path / 'confusion_matrix.npy')
     # rows = ground truth: road -> road 3, car 1; car -> road 1, car 3; sky -> road 1, sky 3; ignored never counted
     assert matrix.tolist() == [[3, 1, 0], [1, 3, 0], [1, 0, 3]]
@@ -114,3 +114,34 @@ default_hooks = dict(visualization=dict(draw=False))
     matrix = np.load(tmp_path / 'cm' / 'confusion_matrix.npy')
     assert matrix.shape == (6, 6) and matrix.sum() == 3 * 32 * 32  # every pixel of the 3 val images is labelled
     assert (tmp_path / 'cm' / 'confusion_matrix_normalized.png').is_file()
+
+
+def _confusion_matrix_of_three_images_on(rank, out_dir, collect_dir):
+    """One rank of two evaluating 3 images: DefaultSampler pads to 4, rank 0 gets images 0 and 2, rank 1 gets
+    image 1 and image 0 again."""
+    from mmengine.dataset import DefaultSampler
+    metric = ConfusionMatrixMetric(output_dir=out_dir, collect_dir=collect_dir)
+    metric.dataset_meta = dict(classes=('road', 'car', 'sky'))
+    for index in DefaultSampler(list(range(3)), shuffle=False):
+        metric.process(None, [sample(*three_images()[index])])
+    metric.evaluate(3)
+
+
+def three_images():
+    g = np.random.default_rng(0)
+    return [(g.integers(0, 3, (4, 5)), g.integers(0, 3, (4, 5))) for _ in range(3)]
+
+
+def test_confusion_matrix_on_two_ranks_counts_each_image_once(tmp_path):
+    """mmengine drops the sampler's padding by cutting the gathered per-image results to the dataset's size; with
+    one running matrix per rank nothing was cut, and the repeated image was counted twice."""
+    from tests.rank_support import run_ranks
+    run_ranks(_confusion_matrix_of_three_images_on, str(tmp_path / 'two'), str(tmp_path / 'collect'))
+    single = ConfusionMatrixMetric(output_dir=str(tmp_path / 'one'))
+    single.dataset_meta = dict(classes=('road', 'car', 'sky'))
+    for pred, label in three_images():
+        single.process(None, [sample(pred, label)])
+    single.evaluate(3)
+    two = np.load(tmp_path / 'two' / 'confusion_matrix.npy')
+    assert two.sum() == 3 * 20
+    assert two.tolist() == np.load(tmp_path / 'one' / 'confusion_matrix.npy').tolist()

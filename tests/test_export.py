@@ -119,3 +119,67 @@ def test_shape_must_be_two_positive_sizes(shape, capsys, tmp_path):
     err = capsys.readouterr().err
     assert 'argument --shape' in err and 'not a positive number of pixels' in err and '--shape 512 512' in err
     assert export_tool.parse_args(['c.py', 'c.pth', '--format', 'onnx', '--shape', '37', '53']).shape == [37, 53]
+
+
+@pytest.mark.slow
+def test_dist_test_scores_an_exported_model_on_two_ranks(tiny):
+    """tools/dist_test.sh with an exported file: the Runner wrapped the parameterless BackendSegmentor in DDP,
+    which refuses it ("DistributedDataParallel is not needed when a module doesn't have any parameter that
+    requires a gradient"); evaluation now runs without DDP and scores as one process does."""
+    import os
+    import re
+    import subprocess
+
+    from tests.rank_support import free_port
+    export(tiny, 'torchscript', '--shape', '32', '32', '--no-check')
+    exported = str(tiny['tmp'] / 'tiny_shapes_32x32.torchscript')
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS='1', PORT=str(free_port()))
+    proc = subprocess.run(['bash', str(REPO / 'tools/dist_test.sh'), tiny['config'], exported, '2', '--work-dir',
+                           str(tiny['tmp'] / 'dist_exported')], env=env, cwd=str(tiny['tmp']), capture_output=True,
+                          text=True, timeout=300)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    single = test_tool.main([tiny['config'], exported, '--work-dir', str(tiny['tmp'] / 'single_exported')])
+    assert float(re.findall(r'mIoU: ([0-9.]+)', output)[-1]) == pytest.approx(single['mIoU'], abs=1e-2)
+
+
+def test_an_exported_onnx_model_runs_on_the_gpu_when_onnx_runtime_has_cuda(tiny, monkeypatch):
+    """It was always scored on the CPU: BackendSegmentor's session got device='cpu' whatever the run's device.
+    Now it gets this process's GPU, and ONNX Runtime's CUDA provider that GPU's id (not GPU 0 for every rank)."""
+    onnxruntime = pytest.importorskip('onnxruntime')
+    from mmengine.config import Config
+
+    from segkit.deployment import use_exported_model
+    from segkit.registry import MODELS
+    created = []
+
+    class FakeSession:
+        def __init__(self, path, options, providers):
+            created.append(providers)
+            self.providers = [p if isinstance(p, str) else p[0] for p in providers]
+
+        def get_inputs(self):
+            class Input:
+                name, shape = 'image', [1, 3, 32, 32]
+            return [Input()]
+
+        def get_providers(self):
+            return self.providers
+
+    monkeypatch.setattr(onnxruntime, 'get_available_providers',
+                        lambda: ['CUDAExecutionProvider', 'CPUExecutionProvider'])
+    monkeypatch.setattr(onnxruntime, 'InferenceSession', FakeSession)
+    monkeypatch.setattr('torch.cuda.is_available', lambda: True)
+    monkeypatch.setattr('torch.cuda.current_device', lambda: 1)  # rank 1's GPU, set by the launcher
+    onnx_file = tiny['tmp'] / 'fake.onnx'
+    onnx_file.write_bytes(b'')
+    cfg = Config.fromfile(tiny['config'])
+    assert use_exported_model(cfg, str(onnx_file))
+    assert cfg.model_wrapper_cfg.type == 'segkit.LocalModelWrapper'
+    model = MODELS.build(cfg.model)
+    assert created == [[('CUDAExecutionProvider', {'device_id': 1}), 'CPUExecutionProvider']]
+    assert model.session.device == 'cuda:1'
+
+    monkeypatch.setattr(onnxruntime, 'get_available_providers', lambda: ['CPUExecutionProvider'])
+    assert MODELS.build(cfg.model).session.device == 'cpu'  # onnxruntime without CUDA: the CPU, said in the log
+    assert created[-1] == ['CPUExecutionProvider']

@@ -116,6 +116,12 @@ def test_compiled_inference_matches_eager():
     except Exception as exc:  # Inductor on CPU needs a working C++ toolchain
         pytest.skip(f'torch.compile is not usable here: {type(exc).__name__}: {str(exc)[:200]}')
     assert torch.allclose(got, _logits(plain, x), atol=1e-4)
+    assert fast.__dict__['_fast_net'].net.eager_reason is None  # it ran compiled
+    for m in (fast, plain):  # a training step between two validations: the compiled copy follows it
+        with torch.no_grad():
+            for p in m.parameters():
+                p.mul_(0.9)
+    assert torch.allclose(_logits(fast, x), _logits(plain, x), atol=1e-4)
 
 
 PREPROCESSED = dict(MOBILENET_V3PLUS, data_preprocessor=dict(type='SegDataPreProcessor', mean=[123.7, 116.3, 103.5],
@@ -196,3 +202,88 @@ def test_bad_backend_options_are_named():
     with pytest.raises(ValueError, match='exclude each other'):
         check_speed_options(dict(backend='openvino', autocast='bfloat16'))
     assert check_speed_options(dict(backend='openvino')).backend == BackendOptions(type='openvino', precision='fp32')
+
+
+COMPILES = []
+
+
+def counting_backend(graph_module, example_inputs):
+    """A torch.compile backend that counts dynamo's compiles and runs the captured graph as it is."""
+    COMPILES.append(tuple(getattr(x, 'shape', x) for x in example_inputs))
+    return graph_module.forward
+
+
+def _sizes_logits(model, plain, sizes):
+    for size in sizes:
+        x = torch.randn(1, 3, *size)
+        assert torch.allclose(_logits(model, x), _logits(plain, x), atol=1e-4), size
+
+
+def test_compiled_inference_compiles_at_most_twice_whatever_the_image_sizes():
+    """With dynamic=False every new size was a compile, and after torch._dynamo's recompile limit (8) the network
+    ran eagerly without a word; now the second size compiles a graph with symbolic sizes that the rest reuse."""
+    COMPILES.clear()
+    cfg = tiny_deeplabv3plus(num_classes=4, aux=False)
+    model, plain = _build(cfg, fuse_bn=True, compile=dict(backend=counting_backend)), _build(cfg)
+    _sizes_logits(model, plain, [(32, 32), (40, 48), (48, 64), (56, 40), (64, 64), (24, 72)])
+    assert len(COMPILES) <= 2, COMPILES
+
+
+def test_compiled_inference_says_once_when_it_falls_back_to_eager(monkeypatch):
+    import inspect
+
+    import segkit.models.inference.fast_net as fast_net
+    if 'recompile_limit' not in inspect.signature(torch.compile).parameters:
+        pytest.skip('torch.compile(recompile_limit=...) needs a newer torch')
+    COMPILES.clear()
+    said = []
+    monkeypatch.setattr(fast_net, 'print_log', lambda message, **kwargs: said.append(message))
+    cfg = tiny_deeplabv3plus(num_classes=4, aux=False)
+    model = _build(cfg, compile=dict(backend=counting_backend, dynamic=False, recompile_limit=1))
+    _sizes_logits(model, _build(cfg), [(32, 32), (40, 48), (48, 64)])
+    assert len(COMPILES) == 1
+    assert len(said) == 1 and 'runs the network eagerly from now on' in said[0] and '(1, 3, 40, 48)' in said[0]
+
+
+def test_compiled_copy_follows_training_without_compiling_again(monkeypatch):
+    """Validation during training: an optimizer step changes the weights in place. The copy used to be rebuilt
+    and handed to torch.compile again at every validation (a new compiled region: compiled again wherever dynamo
+    guards on the module, as torch < 2.5 did, or isolates regions); it now takes the new (folded) weights in
+    place, into the region compiled at the first validation."""
+    compile_calls = []
+    real_compile = torch.compile
+
+    def counted_compile(*args, **kwargs):
+        compile_calls.append(kwargs)
+        return real_compile(*args, **kwargs)
+
+    monkeypatch.setattr(torch, 'compile', counted_compile)
+    cfg = tiny_deeplabv3plus(num_classes=4, aux=False)
+    model, plain = _build(cfg, fuse_bn=True, compile=dict(backend=counting_backend)), _build(cfg)
+    _sizes_logits(model, plain, [(32, 32)])
+    COMPILES.clear()
+    for step in range(2):  # what training does between two validations: BN statistics and weights change
+        for m in (model, plain):
+            m.train()
+            with torch.no_grad():
+                m(torch.randn(2, 3, 32, 32, generator=torch.Generator().manual_seed(step)), mode='tensor')
+                for p in m.parameters():
+                    p.mul_(0.9)
+            m.eval()
+        _sizes_logits(model, plain, [(32, 32)])
+    assert len(compile_calls) == 1 and not COMPILES, (compile_calls, COMPILES)
+
+
+def test_a_runtime_backend_on_a_gpu_model_says_so_before_exporting_or_calibrating(monkeypatch):
+    """test_cfg.backend on a model on a GPU (the meta device stands in for it): the export and the int8
+    calibration (minutes with OpenVINO) used to run first, and the message came only at the first image."""
+    import segkit.models.inference.fast_net as fast_net
+    calibrated = []
+    monkeypatch.setattr(fast_net, 'calibration_batches', lambda *args, **kwargs: calibrated.append(args) or [])
+    model = _build(tiny_deeplabv3plus(num_classes=4, aux=False),
+                   backend=dict(type='openvino', precision='int8', calibration='random'))
+    with pytest.raises(RuntimeError, match=r"test_cfg.backend runs the network on the CPU \(ONNX Runtime / "
+                                           r"OpenVINO\), but this model is on meta: on GPUs use "
+                                           r"model.test_cfg.autocast='bfloat16'"):
+        model._fast_forward(torch.empty(1, 3, 32, 32, device='meta'))
+    assert not calibrated

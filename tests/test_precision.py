@@ -99,3 +99,39 @@ def test_autocast_wrapper_follows_the_model_device():
     wrapper = AutocastOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
     with wrapper.optim_context(model):
         assert model(torch.ones(1, 4)).dtype == torch.bfloat16
+
+
+GPUS = [((7, 0), 'AmpOptimWrapper'), ((7, 5), 'AmpOptimWrapper'), ((8, 0), 'AutocastOptimWrapper'),
+        ((9, 0), 'AutocastOptimWrapper')]
+
+
+@pytest.mark.parametrize('capability, trains_with', GPUS)
+def test_bf16_only_on_gpus_that_run_it_natively_probed_on_the_local_rank_gpu(monkeypatch, capability, trains_with):
+    """V100 (7.0) and T4 (7.5) emulate bfloat16 (torch.cuda.is_bf16_supported() says yes by default): they get the
+    float16 fallback. The probe reads the local rank's GPU, never GPU 0 through current_device() before
+    set_device (which would create a context there from every rank)."""
+    asked = []
+
+    def capability_of(device):
+        asked.append(device)
+        return capability
+
+    def no_current_device():
+        raise AssertionError('probed torch.cuda.current_device() before set_device: a context on GPU 0')
+
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'is_initialized', lambda: False)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 4)
+    monkeypatch.setattr(torch.cuda, 'current_device', no_current_device)
+    monkeypatch.setattr(torch.cuda, 'is_bf16_supported', lambda including_emulation=True: True)
+    monkeypatch.setattr(torch.cuda, 'get_device_capability', capability_of)
+    monkeypatch.setenv('LOCAL_RANK', '3')
+    wrapper = resolve_precision(CPU_BF16, amp=False, device='cuda')
+    assert wrapper.type == trains_with and wrapper.dtype == ('float16' if capability < (8, 0) else 'bfloat16')
+    assert asked == [3]
+
+
+@pytest.mark.cuda
+def test_bf16_probe_on_this_gpu():
+    major, _ = torch.cuda.get_device_capability(torch.cuda.current_device())
+    assert precision.cuda_supports_bfloat16() == (major >= 8 or bool(torch.version.hip))

@@ -17,10 +17,11 @@ from mmengine.config import ConfigDict, DictAction  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
-from segkit.engine.config_setup import (default_work_dir, init_cpu_distributed, load_config,  # noqa: E402
-                                        prepare_for_launcher, shutdown_distributed)
+from segkit.engine.config_setup import (default_work_dir, load_config, prepare_for_launcher,  # noqa: E402
+                                        shutdown_distributed)
 from segkit.deployment import use_exported_model  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
+from segkit.engine.launcher import init_distributed  # noqa: E402
 from segkit.evaluation.prediction_writer import OUTPUT_FORMATS  # noqa: E402
 from segkit.evaluation.test_outputs import add_test_outputs  # noqa: E402
 from segkit.models.inference.switches import (TTA_PIPELINE_REMOVED, enable_crf,  # noqa: E402
@@ -62,7 +63,7 @@ def build_config(args):
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
     if args.output_stride:
         cfg.model.output_stride = args.output_stride
-    prepare_for_launcher(cfg, args.launcher)
+    prepare_for_launcher(cfg, args.launcher, training=False)
     cfg.load_from = args.checkpoint
     cfg.resume = False
     if not os.path.isfile(args.checkpoint):
@@ -88,9 +89,10 @@ def build_config(args):
 def main(argv=None):
     args = parse_args(argv)
     check_dependencies()
-    init_cpu_distributed(args.launcher)
+    cfg = build_config(args)
+    init_distributed(args.launcher, cfg.get('env_cfg'))  # before the model is built: exported models pick a GPU
     with safe_checkpoint_io():
-        metrics = Runner.from_cfg(build_config(args)).test()
+        metrics = Runner.from_cfg(cfg).test()
     shutdown_distributed()
     return metrics
 

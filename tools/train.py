@@ -10,10 +10,11 @@ from mmengine.runner import Runner  # noqa: E402
 
 from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
 from segkit.engine.config_setup import (check_pretrained_reachable, default_work_dir,  # noqa: E402
-                                        explain_config_errors, init_cpu_distributed, load_config,
-                                        prepare_for_launcher, shutdown_distributed)
+                                        explain_config_errors, load_config, prepare_for_launcher,
+                                        shutdown_distributed)
 from segkit.engine.auto_scale_lr import enable_auto_scale_lr  # noqa: E402
 from segkit.engine.dependencies import check_dependencies  # noqa: E402
+from segkit.engine.launcher import init_distributed, local_rank_first  # noqa: E402
 from segkit.engine.precision import resolve_precision, run_device  # noqa: E402
 from segkit.engine.rank_failure import rank_lost_error  # noqa: E402
 
@@ -53,8 +54,9 @@ def main(argv=None):
     args = parse_args(argv)
     check_dependencies()
     cfg = build_config(args)
-    init_cpu_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg', {}).get('timeout'))
-    check_pretrained_reachable(cfg)
+    init_distributed(args.launcher, cfg.get('env_cfg'))  # the Runner finds the process group and uses it
+    with local_rank_first():  # one download per machine; the other ranks then read the cached file
+        check_pretrained_reachable(cfg)
     with safe_checkpoint_io(), explain_config_errors(cfg):
         runner = Runner.from_cfg(cfg)
         try:

@@ -27,13 +27,24 @@ class BackendSegmentor(BaseModel):
     The exported graph does the normalisation and padding itself, so images go in as loaded (BGR 0-255). A
     static model gets each image resized to its input size; the logits become predictions at the original image
     size by the same function the PyTorch segmentor uses (bilinear resize, arg-max or the binary ``threshold``).
+
+    ``device='auto'`` (default) runs on this process's GPU (``torch.cuda.current_device()``, which the launcher set
+    to the local rank's) when CUDA is available: ONNX Runtime with its CUDA execution provider where installed,
+    TorchScript on that GPU; OpenVINO runs on the CPU.
+
+    The model has no parameters: under ``tools/dist_test.sh`` it is wrapped in
+    :class:`~segkit.engine.model_wrapper.LocalModelWrapper` (DDP refuses a model with nothing to train).
     """
 
-    def __init__(self, *, model_file: str, device: str = 'cpu', align_corners: bool = False,
+    def __init__(self, *, model_file: str, device: str = 'auto', align_corners: bool = False,
                  threshold: Optional[float] = None, data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if device == 'auto':
+            device = f'cuda:{torch.cuda.current_device()}' if torch.cuda.is_available() else 'cpu'
         self.session = open_session(model_file, device)
+        print_log(f'{Path(model_file).name}: {self.session.name} on {getattr(self.session, "device", device)}',
+                  logger='current')
         self.align_corners = align_corners
         self.threshold = threshold
 
@@ -59,7 +70,7 @@ class BackendSegmentor(BaseModel):
         fixed = self.session.input_shape
         if fixed is not None and tuple(x.shape[-2:]) != tuple(fixed):
             x = F.interpolate(x, size=fixed, mode='bilinear', align_corners=False)
-        return x.numpy()
+        return x.cpu().numpy()  # the Runner may have put the inputs on the GPU; the sessions take numpy arrays
 
 
 def is_exported_model(path: Union[str, Path]) -> bool:
@@ -84,5 +95,6 @@ def use_exported_model(cfg: Config, path: str) -> bool:
     cfg.model = ConfigDict(type='BackendSegmentor', model_file=str(Path(path).resolve()),
                            align_corners=bool(align_corners), threshold=options.threshold,
                            data_preprocessor=dict(type='BaseDataPreprocessor'))
+    cfg.model_wrapper_cfg = ConfigDict(type='segkit.LocalModelWrapper')  # distributed: no DDP around it
     cfg.load_from = None
     return True

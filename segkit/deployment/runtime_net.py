@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from segkit.models.inference.options import backend_needs_cpu
 from segkit.registry import RUNTIMES
 from .export import export_onnx
 from .sessions import OnnxRuntimeSession, OpenVINOSession
@@ -35,7 +36,7 @@ class RuntimeNet:
 
     def __call__(self, inputs: torch.Tensor) -> torch.Tensor:
         if inputs.device.type != 'cpu':
-            raise RuntimeError('model.test_cfg.backend runs on the CPU; on GPUs use model.test_cfg.autocast instead')
+            raise backend_needs_cpu(inputs.device)
         return torch.from_numpy(self.session(inputs.detach().float().contiguous().numpy()))
 
 

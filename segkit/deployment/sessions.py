@@ -5,6 +5,7 @@ of ``test_cfg.backend`` (:mod:`.runtime_net`). A session is called with an ``N x
 and returns the float32 numpy output; ``input_shape`` is ``(H, W)`` for a static model and ``None`` for a
 dynamic one. The runtimes are imported only when used: ``pip install -e '.[deploy]'``.
 """
+import logging
 from collections import OrderedDict
 from pathlib import Path
 from typing import Optional, Sequence, Tuple, Union
@@ -28,7 +29,15 @@ def _import(module: str, what: str):
         raise ImportError(f"{what} needs {module}: pip install -e '.[deploy]'") from exc
 
 
+def _cuda_index(device: str) -> Optional[int]:
+    """``'cuda'`` -> 0, ``'cuda:3'`` -> 3, anything else -> None."""
+    kind, _, index = device.partition(':')
+    return (int(index) if index else 0) if kind == 'cuda' else None
+
+
 class OnnxRuntimeSession:
+    """An ONNX model run by ONNX Runtime: on ``device='cuda:N'`` with the CUDA execution provider on GPU N when
+    this ONNX Runtime has it (``pip install onnxruntime-gpu``), else on the CPU, said once in the log."""
     name = 'ONNX Runtime'
 
     def __init__(self, path: Union[str, Path], *, device: str = 'cpu', threads: Optional[int] = None):
@@ -36,11 +45,16 @@ class OnnxRuntimeSession:
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = int(threads)
-        providers = ['CUDAExecutionProvider', 'CPUExecutionProvider'] if device.startswith('cuda') else \
-            ['CPUExecutionProvider']
-        available = set(onnxruntime.get_available_providers())
-        self.session = onnxruntime.InferenceSession(str(path), options,
-                                                    providers=[p for p in providers if p in available])
+        providers = ['CPUExecutionProvider']
+        gpu = _cuda_index(device)
+        if gpu is not None:
+            if 'CUDAExecutionProvider' in onnxruntime.get_available_providers():
+                providers.insert(0, ('CUDAExecutionProvider', {'device_id': gpu}))
+            else:
+                _note_once(f'{path}: ONNX Runtime here has no CUDAExecutionProvider, so the model runs on the CPU '
+                           '(pip install onnxruntime-gpu to run it on the GPU)')
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=providers)
+        self.device = f'cuda:{gpu}' if 'CUDAExecutionProvider' in self.session.get_providers() else 'cpu'
         self.input_name = self.session.get_inputs()[0].name
         self.input_shape = _static_hw(self.session.get_inputs()[0].shape)
 
@@ -49,7 +63,8 @@ class OnnxRuntimeSession:
 
 
 class OpenVINOSession:
-    """An OpenVINO model compiled once per input shape (static shapes run faster than one dynamic model).
+    """An OpenVINO model compiled once per input shape (static shapes run faster than one dynamic model), on the
+    CPU whatever ``device`` says (OpenVINO's ``GPU`` plugin is for Intel GPUs, not CUDA ones).
 
     ``precision``: ``'fp32'`` (also on CPUs with bf16 units, where OpenVINO would otherwise pick bf16 and drift by
     ~1e-3 in logits), ``'bf16'``, or ``'int8'``: NNCF post-training quantization calibrated on ``calibration``,
@@ -69,7 +84,7 @@ class OpenVINOSession:
         shape = model.inputs[0].get_partial_shape()
         self.input_shape = (shape[2].get_length(), shape[3].get_length()) if shape.is_static else None
         self._model = model
-        self._device = 'GPU' if device.startswith('cuda') else 'CPU'
+        self.device = 'cpu'
         self._config = {'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16' else 'f32',
                         'PERFORMANCE_HINT': 'LATENCY'}
         if threads:
@@ -87,7 +102,7 @@ class OpenVINOSession:
             return compiled
         model = self._model.clone()
         model.reshape({model.inputs[0]: list(shape)})
-        compiled = self._compiled[shape] = self._core.compile_model(model, self._device, self._config)
+        compiled = self._compiled[shape] = self._core.compile_model(model, 'CPU', self._config)
         if len(self._compiled) > _MAX_COMPILED_SHAPES:
             self._compiled.popitem(last=False)
         return compiled
@@ -117,6 +132,13 @@ class TorchScriptSession:
         with self.torch.no_grad():
             out = self.module(self.torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(self.device))
         return out.float().cpu().numpy()
+
+
+def _note_once(message: str, _said=set()) -> None:
+    if message not in _said:
+        _said.add(message)
+        from mmengine.logging import print_log
+        print_log(message, logger='current', level=logging.WARNING)
 
 
 SESSIONS = {'.onnx': OnnxRuntimeSession, '.xml': OpenVINOSession, '.torchscript': TorchScriptSession}

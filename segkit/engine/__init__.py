@@ -1,3 +1,3 @@
-from . import checkpoint, loops, optim_wrapper
+from . import checkpoint, loops, model_wrapper, optim_wrapper
 
-__all__ = ['checkpoint', 'loops', 'optim_wrapper']
+__all__ = ['checkpoint', 'loops', 'model_wrapper', 'optim_wrapper']

@@ -44,12 +44,24 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     return cfg
 
 
-def prepare_for_launcher(cfg: Config, launcher: str) -> Config:
+DIST_TIMEOUT_S = 1800  # env_cfg.dist_cfg.timeout unless the config sets it
+
+
+def prepare_for_launcher(cfg: Config, launcher: str, training: bool = True) -> Config:
     """Fit the config to where it runs.
 
-    Distributed on GPUs: SyncBN and NCCL as configured. Distributed on CPUs: gloo, plain BN (torch's SyncBN
-    needs a GPU) and DDP without ``device_ids``, broadcasting rank 0's BN buffers every step. Single process:
-    plain BN.
+    Distributed on GPUs: SyncBN and NCCL as configured. Distributed on CPUs: gloo and plain BN (torch's SyncBN
+    needs a GPU). Single process: plain BN.
+
+    Training on several processes (unless the config has a ``model_wrapper_cfg``): DDP with
+    ``broadcast_buffers=True``, so that rank 0's BN running statistics are copied to every rank at each forward
+    pass. mmengine's default wrapper does not broadcast them: with plain BN each rank would keep statistics of its
+    own share of the data and rank 0 would save its own (SyncBN keeps them equal anyway; the broadcast then costs
+    one small collective per step). ``find_unused_parameters`` is read from the config as mmengine does.
+    Evaluating on several processes (``training=False``, ``tools/test.py``): :class:`LocalModelWrapper`, no DDP.
+
+    ``env_cfg.dist_cfg.timeout`` (seconds) defaults to :data:`DIST_TIMEOUT_S`: how long a collective waits for a
+    rank that stopped answering before the run fails (docs/distributed.md, "When a rank dies").
     """
     cfg.launcher = launcher
     cuda = torch.cuda.is_available()
@@ -59,30 +71,28 @@ def prepare_for_launcher(cfg: Config, launcher: str) -> Config:
     dist_cfg = env_cfg.setdefault('dist_cfg', ConfigDict(backend='nccl'))
     if not cuda:
         dist_cfg['backend'] = 'gloo'
-        if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
-            cfg.model_wrapper_cfg = ConfigDict(type='MMDistributedDataParallel', device_ids=None,
-                                               broadcast_buffers=True)
+    dist_cfg['timeout'] = _timeout_seconds(dist_cfg.get('timeout', DIST_TIMEOUT_S))
+    if launcher != 'none' and cfg.get('model_wrapper_cfg') is None:
+        if not training:
+            cfg.model_wrapper_cfg = ConfigDict(type='segkit.LocalModelWrapper')
+        else:
+            cfg.model_wrapper_cfg = ConfigDict(type='MMDistributedDataParallel', broadcast_buffers=True,
+                                               find_unused_parameters=cfg.get('find_unused_parameters', False))
+            if not cuda:  # mmengine's default device_ids=[LOCAL_RANK] names a GPU
+                cfg.model_wrapper_cfg['device_ids'] = None
     return cfg
+
+
+def _timeout_seconds(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f'env_cfg.dist_cfg.timeout must be a number of seconds > 0 (how long a collective waits '
+                         f'for a rank that stopped answering), got {value!r}; e.g. --cfg-options '
+                         f'env_cfg.dist_cfg.timeout={DIST_TIMEOUT_S}')
+    return value
 
 
 def default_work_dir(config_path: str) -> str:
     return osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
-
-
-def init_cpu_distributed(launcher: str, timeout_s: Optional[float] = None) -> None:
-    """Start the gloo process group for torchrun on machines without CUDA.
-
-    mmengine's ``init_dist`` always calls ``torch.cuda.set_device``; the Runner skips it when a process group
-    already exists, so CPU-only distributed runs (and the tests' 2-process check) go through here.
-    ``timeout_s`` (``env_cfg.dist_cfg.timeout``, as mmengine reads it) bounds how long a collective waits for a
-    rank that stopped answering; a rank that died is noticed at once (its connections close).
-    """
-    import datetime
-
-    import torch.distributed as dist
-    if launcher == 'pytorch' and not torch.cuda.is_available() and not dist.is_initialized():
-        kwargs = {} if timeout_s is None else dict(timeout=datetime.timedelta(seconds=timeout_s))
-        dist.init_process_group(backend='gloo', **kwargs)
 
 
 def shutdown_distributed() -> None:

@@ -8,7 +8,9 @@ mmengine's, so every config (MMSegmentation-style ones included) gets it unchang
   loaded again, so the dataloader workers' random streams and the sampler are where they were), the random
   generators of the main process are set back to their state at the save (:class:`ResumeStateHook` stores
   them in the checkpoint); with a fixed seed the resumed run then trains to the same weights as an uninterrupted
-  one;
+  one (each rank restores its own generators, CPU and GPU);
+- resumed on another number of processes (another total batch), the learning rate is scaled with
+  ``--auto-scale-lr`` and a warning says so either way;
 - validation due at the saved iteration is run again, since the checkpoint is written before it (a crash during
   validation would otherwise lose that evaluation, and with ``save_best`` perhaps the best checkpoint);
 - ``nonfinite_loss='stop'`` (default) or ``'skip'``: what :class:`NonFiniteLossHook` does with a NaN/inf loss;
@@ -56,6 +58,7 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         if self._iter > 0:
+            self.resume_state.check_total_batch(self.runner)
             print_log(f'Resuming at iteration {self._iter}: replaying the sampler over the {self._iter} batches '
                       'already trained on', logger='current', level=logging.INFO)
             for _ in range(self._iter):

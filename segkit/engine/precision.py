@@ -27,6 +27,8 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
 
+from .launcher import local_cuda_device
+
 AUTOCAST = 'AutocastOptimWrapper'
 AMP = 'AmpOptimWrapper'
 _ONLY_FOR = {AUTOCAST: ('dtype', 'device_type'), AMP: ('dtype', 'loss_scale', 'use_fsdp')}  # dropped on retyping
@@ -38,7 +40,18 @@ def run_device() -> str:
 
 
 def cuda_supports_bfloat16() -> bool:
-    return torch.cuda.is_bf16_supported()
+    """Whether the GPU this process trains on runs bfloat16 natively (compute capability 8.0 on: A100, RTX 30xx,
+    H100, ...; ROCm GPUs do).
+
+    Not ``torch.cuda.is_bf16_supported()``: by default it counts emulation, so a V100 or T4 would train in slow
+    emulated bfloat16 instead of the float16 fallback; and it asks ``torch.cuda.current_device()`` (GPU 0 for every
+    rank before ``set_device``) and, on pre-Ampere GPUs, allocates there, creating a CUDA context on GPU 0 from
+    every rank. Here the device is the local rank's (:func:`~segkit.engine.launcher.local_cuda_device`) and only
+    its properties are read.
+    """
+    if torch.version.hip:
+        return True
+    return torch.cuda.get_device_capability(local_cuda_device())[0] >= 8
 
 
 def resolve_precision(optim_wrapper: dict, amp: bool, device: str) -> ConfigDict:

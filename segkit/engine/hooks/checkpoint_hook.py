@@ -8,6 +8,7 @@ from mmengine.runner.checkpoint import find_latest_checkpoint
 from segkit.engine.checkpoint import remove_stale_temporaries, write_atomically
 from segkit.engine.consistency import check_checkpoint_fits
 from segkit.registry import HOOKS
+from .resume_state_hook import ResumeStateHook
 
 
 @HOOKS.register_module()
@@ -24,6 +25,9 @@ class CheckpointHook(MMEngineCheckpointHook):
     A checkpoint being loaded (``load_from``, ``--resume``, ``tools/test.py``) is first checked against the model:
     one of another architecture, or any mismatch when resuming, is an error listing the keys
     (:func:`~segkit.engine.consistency.check_checkpoint_fits`) instead of mmengine's warning.
+
+    mmengine saves on rank 0 only; right before each save every rank hands its random-generator state to rank 0
+    (:meth:`ResumeStateHook.gather`), so that the checkpoint holds all of them.
     """
 
     def before_train(self, runner) -> None:
@@ -36,6 +40,11 @@ class CheckpointHook(MMEngineCheckpointHook):
         source = runner._load_from or find_latest_checkpoint(runner.work_dir) or 'the checkpoint'
         check_checkpoint_fits(runner.model, checkpoint.get('state_dict', checkpoint), source, resume=runner._resume)
 
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        if self.save_best:  # every rank gets here with the same (broadcast) metrics
+            _gather_random_states(runner)
+        super()._save_best_checkpoint(runner, metrics)
+
     def _save_checkpoint_with_step(self, runner, step, meta):
         outdated = []
         if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids and self.keep_ckpt_ids[-1] == step):
@@ -46,6 +55,7 @@ class CheckpointHook(MMEngineCheckpointHook):
         ckpt_filename = self.filename_tmpl.format(step)
         self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        _gather_random_states(runner)
         runner.save_checkpoint(self.out_dir, ckpt_filename, self.file_client_args, save_optimizer=self.save_optimizer,
                                save_param_scheduler=self.save_param_scheduler, meta=meta, by_epoch=self.by_epoch,
                                backend_args=self.backend_args, **self.args)
@@ -58,3 +68,9 @@ class CheckpointHook(MMEngineCheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):  # deepspeed saves directories
                 self.file_backend.rmtree(path)
+
+
+def _gather_random_states(runner) -> None:
+    for hook in runner.hooks:
+        if isinstance(hook, ResumeStateHook):
+            hook.gather(runner)

@@ -45,6 +45,13 @@ class InferenceOptionError(ValueError):
     """A ``test_cfg`` key or value that inference cannot honour; the message names the key and the fix."""
 
 
+def backend_needs_cpu(device) -> RuntimeError:
+    """The error for ``test_cfg.backend`` on a model that is not on the CPU."""
+    return RuntimeError(f'{WHERE}.backend runs the network on the CPU (ONNX Runtime / OpenVINO), but this model '
+                        f"is on {device}: on GPUs use {WHERE}.autocast='bfloat16' (with fuse_bn / compile) instead, "
+                        "or run on the CPU (CUDA_VISIBLE_DEVICES='')")
+
+
 def _unknown(where: str, key: str, known) -> InferenceOptionError:
     if key in MOVED and where == WHERE:
         return InferenceOptionError(f'{where}.{key}: {MOVED[key]}')

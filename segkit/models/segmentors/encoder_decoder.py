@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmengine.model import BaseModel
 
 from segkit.models.inference.crf import refine_predictions
-from segkit.models.inference.fast_net import build_inference_net, state_key
+from segkit.models.inference.fast_net import InferenceNetCache
 from segkit.models.inference.multi_scale import multi_scale_flip_logits
 from segkit.models.inference.options import InferenceOptions
 from segkit.models.inference.predictions import logits_to_predictions
@@ -108,17 +108,14 @@ class EncoderDecoder(BaseModel):
         return logits.float()
 
     def _fast_forward(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Head logits from the transformed copy the inference options ask for (built on first use, rebuilt when
-        the weights change); see :mod:`segkit.models.inference.fast_net`."""
-        key = state_key(self)
-        cached = self.__dict__.get('_fast_net')
-        if cached is None or cached[0] != key:
-            net = build_inference_net(self.backbone, self.neck, self.decode_head, self.inference_options,
-                                      example=inputs, preprocess=self._preprocess_image)
-            cached = self.__dict__['_fast_net'] = (key, net)  # not a submodule: out of state_dict() and parameters()
+        """Head logits from the transformed copy the inference options ask for (built on first use, following
+        the weights when they change); see :mod:`segkit.models.inference.fast_net`."""
+        cache = self.__dict__.setdefault('_fast_net', InferenceNetCache())  # not a submodule: out of state_dict()
+        net = cache.get(self, self.backbone, self.neck, self.decode_head, self.inference_options, example=inputs,
+                        preprocess=self._preprocess_image)
         if self.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
-        return cached[1](inputs)
+        return net(inputs)
 
     def _preprocess_image(self, image: torch.Tensor) -> torch.Tensor:
         """A loaded ``3 x H x W`` uint8 image as the network's input batch (int8 calibration)."""
