@@ -101,7 +101,8 @@ def write_saved_model(folder: PathLike, state_dict: Mapping[str, torch.Tensor], 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {key: value.detach().cpu().contiguous() for key, value in state_dict.items()}
-    save_file(tensors, str(folder / WEIGHTS_FILE), metadata={'format': 'pt', 'producer': FORMAT})
+    # one metadata key: the header is the same bytes every time (safetensors orders several at random)
+    save_file(tensors, str(folder / WEIGHTS_FILE), metadata={'format': 'pt'})
     config_for_saving(config).dump(str(folder / CONFIG_FILE))
     meta = dict(meta, format=FORMAT, format_version=FORMAT_VERSION)
     (folder / META_FILE).write_text(json.dumps(_plain(meta), indent=2) + '\n')
