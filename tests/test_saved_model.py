@@ -189,10 +189,11 @@ def _tool(name):
         sys.path.remove(str(REPO / 'tools'))
 
 
-def test_tools_test_takes_the_folder_alone(saved_folder, tmp_path):
+def test_tools_test_takes_the_folder_alone(saved_folder, tmp_path, capsys):
     folder, config, checkpoint = saved_folder
     test_tool = _tool('test')
     from_folder = test_tool.main([str(folder), '--work-dir', str(tmp_path / 'w1')])
+    assert f'Loads checkpoint by local backend from path: {folder / "model.safetensors"}' in capsys.readouterr().out
     from_files = test_tool.main([str(config), str(checkpoint), '--work-dir', str(tmp_path / 'w2')])
     assert from_folder['mIoU'] == from_files['mIoU']
     with pytest.raises(ValueError, match='give the CHECKPOINT'):

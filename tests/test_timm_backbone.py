@@ -161,13 +161,16 @@ def test_four_band_input_gets_timms_adapted_stem(tmp_path):
     assert backbone.model.conv1[0].weight.shape[1] == 4
 
 
-def test_a_segkit_backbone_file_loads_as_it_is(tmp_path):
+@pytest.mark.parametrize('prefix', ['backbone.', None])
+def test_a_segkit_backbone_file_loads_as_it_is(tmp_path, prefix):
+    """A segmentor's checkpoint (prefix='backbone.') or a TimmBackbone state_dict, as it is (no timm conversion)."""
     torch.manual_seed(3)
     saved = TimmBackbone('test_resnet')
     randomize_bn(saved)
-    torch.save({'state_dict': {f'backbone.{k}': v for k, v in saved.state_dict().items()}}, tmp_path / 'seg.pth')
+    state = {f'{prefix or ""}{k}': v for k, v in saved.state_dict().items()}
+    torch.save({'state_dict': state}, tmp_path / 'seg.pth')
     backbone = TimmBackbone('test_resnet', init_cfg=dict(type='Pretrained', checkpoint=str(tmp_path / 'seg.pth'),
-                                                         prefix='backbone.'))
+                                                         prefix=prefix))
     backbone.init_weights()
     assert _same_weights(backbone, saved)
 
