@@ -92,6 +92,16 @@ def test_the_folder_holds_config_classes_and_card(original, tmp_path):
     assert saved.test_dataloader.dataset.pipeline == model.cfg.test_dataloader.dataset.pipeline
 
 
+def test_the_classes_come_from_the_folder(tmp_path):
+    config, checkpoint = write_tiny_checkpoint(tmp_path)
+    model = init_model(str(config), str(checkpoint), fast=False)
+    classes = ('sky', 'disc', 'box', 'tri', 'ring', 'cross')
+    palette = [(i, 2 * i, 3 * i) for i in range(6)]
+    folder = model.save_pretrained(tmp_path / 'saved', dataset_meta=dict(classes=classes, palette=palette))
+    loaded = segkit.from_pretrained(folder)
+    assert loaded.dataset_meta == dict(classes=classes, palette=palette)
+
+
 def test_the_saved_config_is_as_trained_not_the_fast_inference_one(tmp_path):
     config, checkpoint = write_tiny_checkpoint(tmp_path)
     fast = init_model(str(config), str(checkpoint))  # fuse_bn and channels-last turned on for inference
