@@ -202,3 +202,22 @@ def test_default_init_keeps_timms_initialisation():
     before = copy.deepcopy(backbone.state_dict())
     backbone.init_weights()
     assert all(torch.equal(before[k], v) for k, v in backbone.state_dict().items())
+
+
+def test_benchmark_gives_each_config_a_row(capsys):
+    """tools/analysis_tools/benchmark.py --flops --markdown: time, multiply-adds (get_flops.py's count) and
+    parameters of one config, as docs/timm.md's speed table lists them."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('benchmark', REPO / 'tools/analysis_tools/benchmark.py')
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    config = 'configs/timm/deeplabv3plus_regnety-016_512x512_voc.py'
+    threads = torch.get_num_threads()
+    try:
+        result = benchmark.main([str(REPO / config), '--size', '64', '--iters', '1', '--threads', str(threads),
+                                 '--markdown'])
+    finally:
+        torch.set_num_threads(threads)
+    assert result['params_m'] == 11.97 and 0 < result['gmacs'] < 1  # 14.76 G at 512x512, a 64th of it here
+    row = capsys.readouterr().out.strip().splitlines()[-1]
+    assert row == f"| `{REPO / config}` | {result['median_ms']} | {result['gmacs']} | 11.97 M |"
