@@ -13,23 +13,11 @@ from mmengine.config import Config
 import segkit
 from segkit.apis import inference_model, init_model
 from segkit.fileio.saved_model import FILES, open_saved_model
-from tests.test_backbones import randomize_bn
 from tests.hub_support import fill_hub_cache
-from tests.tools_support import REPO, real_image, write_tiny_checkpoint, write_tiny_config
+from tests.test_backbones import randomize_bn
+from tests.tools_support import REPO, real_image, timm_encoder, write_tiny_checkpoint, write_tiny_config
 
 pytest.importorskip('safetensors', reason="saving needs safetensors (pip install -e '.[hub]')")
-
-# The tiny Shapes config of tools_support with timm's test_resnet as the encoder: the head's inputs come from it.
-TIMM_ENCODER = '''
-model = dict(
-    data_preprocessor=dict(size=(32, 32), size_divisor=8),
-    output_stride=8,
-    backbone=dict(_delete_=True, type='TimmBackbone', model_name='test_resnet'),
-    decode_head=dict(_delete_=True, type='DepthwiseSeparableASPPHead', channels=8, dilations=(1, 2, 3),
-                     dilations_output_stride=8, low_level_channels=4, num_classes=6,
-                     norm_cfg=dict(type='BN', requires_grad=True)),
-    auxiliary_head=None)
-'''
 
 
 def _trained_looking(model):
@@ -43,7 +31,7 @@ def original(request, tmp_path):
     if request.param == 'timm':
         pytest.importorskip('timm')
         torch.manual_seed(0)
-        model = init_model(str(write_tiny_config(tmp_path, TIMM_ENCODER)), fast=False)
+        model = init_model(str(write_tiny_config(tmp_path, timm_encoder())), fast=False)
     else:
         config, checkpoint = write_tiny_checkpoint(tmp_path)
         model = init_model(str(config), str(checkpoint), fast=False)

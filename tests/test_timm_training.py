@@ -9,7 +9,7 @@ import torch
 import segkit
 from segkit.apis import init_model
 from tests.test_saved_model import assert_bit_identical
-from tests.tools_support import REPO, write_tiny_config
+from tests.tools_support import REPO, timm_encoder, write_tiny_config
 
 pytest.importorskip('timm', reason="TimmBackbone needs timm (pip install -e '.[hub]')")
 sys.path.insert(0, str(REPO / 'tools'))
@@ -18,15 +18,7 @@ import train as train_tool  # noqa: E402
 ITERS = 50
 # tools_support's tiny Shapes config (32 px, 4 training images) with timm's ResNet-18-D at output stride 8 as the
 # encoder; the head's inputs (512 channels, the stride-4 stage of 64) come from the backbone's feature_info.
-TIMM_RESNET18D = f'''
-model = dict(
-    data_preprocessor=dict(size=(32, 32), size_divisor=8),
-    output_stride=8,
-    backbone=dict(_delete_=True, type='TimmBackbone', model_name='resnet18d'),
-    decode_head=dict(_delete_=True, type='DepthwiseSeparableASPPHead', channels=16, dilations=(1, 2, 3),
-                     dilations_output_stride=8, low_level_channels=8, num_classes=6,
-                     norm_cfg=dict(type='BN', requires_grad=True)),
-    auxiliary_head=None)
+SCHEDULE = f'''
 train_cfg = dict(max_iters={ITERS}, val_interval={ITERS})
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end={ITERS}, by_epoch=False)]
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval={ITERS}), visualization=dict(draw=False))
@@ -40,7 +32,7 @@ def _losses(work_dir):
 
 
 def test_timm_deeplabv3plus_trains_and_saves_itself(tmp_path):
-    config = write_tiny_config(tmp_path, TIMM_RESNET18D)
+    config = write_tiny_config(tmp_path, timm_encoder('resnet18d', channels=16, low_level_channels=8) + SCHEDULE)
     work, saved = tmp_path / 'work', tmp_path / 'saved'
     train_tool.main([str(config), '--work-dir', str(work), '--save-pretrained', str(saved)])
     losses = _losses(work)

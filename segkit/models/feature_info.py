@@ -2,11 +2,11 @@
 
 A backbone that knows its outputs exposes ``feature_info`` (timm's idea: each returned stage reports its
 reduction, the input size over its size, and its channels), computed at the output stride it was built for.
-The segmentor then fills the head arguments a config leaves out (:func:`with_feature_info`), so a config names
-the backbone alone: ``in_channels`` and ``in_index`` (the deepest feature unless set) of every head that takes
-them, and for the DeepLabv3+ decoder (arXiv:1802.02611, Sec. 3.1: "low-level features ... of output stride 4")
-``low_level_index`` (the feature at reduction 4) and ``low_level_in_channels``. Values a config gives win; one
-that contradicts the backbone is an error naming both.
+The segmentor then fills the head arguments a config leaves out or sets to None (:func:`with_feature_info`), so a
+config names the backbone alone: ``in_channels`` and ``in_index`` (the deepest feature unless set) of every head
+that takes them, and for the DeepLabv3+ decoder (arXiv:1802.02611, Sec. 3.1: "low-level features ... of output
+stride 4") ``low_level_index`` (the feature at reduction 4) and ``low_level_in_channels``. Values a config gives win;
+one that contradicts the backbone is an error naming both.
 """
 import inspect
 from typing import Mapping, NamedTuple, Optional, Sequence, Tuple, Union
