@@ -100,6 +100,10 @@ def test_a_model_timm_cannot_dilate_is_refused_with_the_families():
      'both name weights'),
     (dict(model_name='test_resnet', model_kwargs=dict(in_chans=4)), r"model_kwargs may not set \['in_chans'\]"),
     (dict(model_name='test_resnet', model_kwargs=dict(drop_rat=0.1)), r"refused its arguments.*\['drop_rat'\]"),
+    (dict(model_name='test_resnet', out_indices=(1, 7)), r"out_indices=\(1, 7\) for timm's 'test_resnet', which has 5 "
+                                                         r'feature stages \(reductions \[2, 4, 8, 16, 32\]\): use '
+                                                         r'indices in \[0, 4\]'),
+    (dict(model_name='test_resnet', out_indices=('a',)), r'out_indices=\(.a.,\) must be a non-empty sequence'),
 ])
 def test_bad_arguments_name_the_key(kwargs, message):
     with pytest.raises((ValueError, TypeError), match=message):

@@ -31,6 +31,7 @@ def _losses(work_dir):
     return [r['loss'] for r in records if 'loss' in r]
 
 
+@pytest.mark.slow  # a whole training run: 50 iterations and a validation
 def test_timm_deeplabv3plus_trains_and_saves_itself(tmp_path):
     config = write_tiny_config(tmp_path, timm_encoder('resnet18d', channels=16, low_level_channels=8) + SCHEDULE)
     work, saved = tmp_path / 'work', tmp_path / 'saved'

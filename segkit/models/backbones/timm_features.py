@@ -10,6 +10,7 @@ import difflib
 import importlib
 from typing import Any, Dict, Optional, Sequence
 
+import torch
 from torch import nn
 
 #: timm model modules (families) whose models take ``output_stride`` 8 and 16, with one model of each; checked
@@ -58,6 +59,11 @@ def check_model_name(model_name: str) -> None:
                          f"'pattern*') lists them (timm {timm.__version__})")
 
 
+def network_stages(model: nn.Module) -> list:
+    """The reduction of every stage of a timm feature model, returned or not."""
+    return [int(info['reduction']) for info in model.feature_info.info]
+
+
 def network_stride(model: nn.Module) -> int:
     """The reduction of the deepest stage of a timm feature model (its output stride), returned or not."""
     return int(model.feature_info.info[-1]['reduction'])
@@ -81,8 +87,23 @@ def create_features(model_name: str, *, out_indices: Optional[Sequence[int]], in
     if pretrained_cfg_overlay:
         kwargs['pretrained_cfg_overlay'] = pretrained_cfg_overlay
     if out_indices is not None:
+        if not out_indices or not all(isinstance(i, int) for i in out_indices):
+            raise ValueError(f'TimmBackbone: out_indices={out_indices!r} must be a non-empty sequence of stage '
+                             'indices (ints)')
         kwargs['out_indices'] = tuple(out_indices)
     user_keys = list(model_kwargs or {})
+    try:
+        return _at_output_stride(model_name, kwargs, user_keys, output_stride)
+    except IndexError as exc:  # timm's way of saying an out_indices entry names no stage
+        plain = {k: v for k, v in kwargs.items() if k not in ('out_indices', 'pretrained_cfg_overlay')}
+        with torch.device('meta'):
+            stages = network_stages(_create(model_name, dict(plain, pretrained=False), user_keys))
+        raise ValueError(f"TimmBackbone: out_indices={tuple(out_indices or ())} for timm's {model_name!r}, which has "
+                         f'{len(stages)} feature stages (reductions {stages}): use indices in '
+                         f'[0, {len(stages) - 1}]') from exc
+
+
+def _at_output_stride(model_name: str, kwargs: Dict[str, Any], user_keys, output_stride: Optional[int]) -> nn.Module:
     if output_stride in (None, 32):
         model = _create(model_name, kwargs, user_keys)
     else:
