@@ -4,6 +4,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from tests.hub_support import offline_hub  # noqa: F401  (fixture: an offline Hugging Face cache in tmp)
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / 'shared'  # CI's copy of CamVid and the ImageNet weights, beside the checkout
 

@@ -42,6 +42,24 @@ custom_hooks = []
 '''
 
 
+# write_tiny_config's extra for a timm encoder: the head's inputs come from the backbone's feature_info.
+TIMM_ENCODER = '''
+model = dict(
+    data_preprocessor=dict(size=(32, 32), size_divisor=8),
+    output_stride=8,
+    backbone=dict(_delete_=True, type='TimmBackbone', model_name={model_name!r}),
+    decode_head=dict(_delete_=True, type='DepthwiseSeparableASPPHead', channels={channels}, dilations=(1, 2, 3),
+                     dilations_output_stride=8, low_level_channels={low_level_channels}, num_classes=6,
+                     norm_cfg=dict(type='BN', requires_grad=True)),
+    auxiliary_head=None)
+'''
+
+
+def timm_encoder(model_name: str = 'test_resnet', channels: int = 8, low_level_channels: int = 4) -> str:
+    """The tiny Shapes config's model with timm's ``model_name`` as the encoder (``write_tiny_config(extra=...)``)."""
+    return TIMM_ENCODER.format(model_name=model_name, channels=channels, low_level_channels=low_level_channels)
+
+
 def real_image(tmp_path: Path) -> Path:
     """A CamVid validation frame (480x360) when ../shared has CamVid, else a rendered Shapes scene (96x96)."""
     if CAMVID_VAL.is_dir():

@@ -1,6 +1,7 @@
 """Segment your own pictures: an image, a folder (recursive) or a video.
 
     python tools/inference.py CONFIG CHECKPOINT INPUT [--out DIR] [--opacity 0.5] [--device cpu] [--tta]
+    python tools/inference.py SAVED_MODEL_DIR INPUT [...]     # a folder from model.save_pretrained(DIR)
 
 Images and folders: ``DIR/overlay/<name>.png`` (image blended with class colours, legend of the classes present
 with their pixel share) and ``DIR/label/<name>.png`` (palette PNG: opens in colour, pixel values are class ids);
@@ -25,6 +26,7 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColu
 from rich.text import Text  # noqa: E402
 
 from segkit.apis import inference_model, init_model  # noqa: E402
+from segkit.fileio.saved_model import is_saved_model  # noqa: E402
 from segkit.visualization import add_legend, legend_entries  # noqa: E402
 
 IMAGE_SUFFIXES = {'.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.ppm', '.pgm'}
@@ -33,9 +35,10 @@ VIDEO_SUFFIXES = {'.mp4', '.avi', '.mov', '.mkv', '.webm', '.m4v', '.mpg', '.mpe
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Segment an image, a folder of images or a video')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation)')
-    parser.add_argument('input', help='an image, a folder (searched recursively) or a video file')
+    parser.add_argument('config', help='config file, or a saved-model folder (then no CHECKPOINT)')
+    parser.add_argument('paths', nargs='+', metavar='[CHECKPOINT] INPUT',
+                        help='checkpoint file (segkit or MMSegmentation; not with a saved-model folder), then an '
+                        'image, a folder (searched recursively) or a video file')
     parser.add_argument('--out', default='work_dirs/inference', help='output folder (default work_dirs/inference)')
     parser.add_argument('--opacity', type=float, default=0.5, help='weight of the class colours in the overlay')
     parser.add_argument('--device', default='cpu', help="torch device, e.g. 'cuda:0'")
@@ -49,6 +52,11 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if not 0 <= args.opacity <= 1:
         parser.error(f'--opacity must be in [0, 1], got {args.opacity}')
+    saved = is_saved_model(args.config)
+    if len(args.paths) != (1 if saved else 2):
+        parser.error(f'give {"a saved-model folder and INPUT" if saved else "CONFIG CHECKPOINT INPUT"}; got '
+                     f'{args.config} {" ".join(args.paths)}')
+    args.checkpoint, args.input = (None, args.paths[0]) if saved else args.paths
     return args
 
 

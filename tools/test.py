@@ -1,6 +1,9 @@
 """Evaluate a checkpoint: python tools/test.py CONFIG CHECKPOINT [--show-dir DIR] [--out DIR] [--output-stride N]
 [--confusion-matrix DIR] [--tta] [--crf] [--no-fast] [--cfg-options k=v].
 
+A saved-model folder (model.save_pretrained(DIR), tools/train.py --save-pretrained DIR) takes the place of both:
+python tools/test.py DIR [...] evaluates DIR/model.safetensors with DIR/config.py.
+
 Inference folds BN into the convolutions and runs channels-last by default (exact: float32, the same labels);
 --no-fast runs the model as trained.
 
@@ -24,15 +27,17 @@ from segkit.engine.dependencies import check_dependencies  # noqa: E402
 from segkit.engine.launcher import init_distributed  # noqa: E402
 from segkit.evaluation.prediction_writer import OUTPUT_FORMATS  # noqa: E402
 from segkit.evaluation.test_outputs import add_test_outputs  # noqa: E402
+from segkit.fileio.saved_model import open_saved_model  # noqa: E402
 from segkit.models.inference.switches import (TTA_PIPELINE_REMOVED, enable_crf,  # noqa: E402
                                               enable_fast_defaults, enable_tta)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Evaluate a segkit checkpoint on the config\'s test set')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation), or an exported model '
-                        '(.onnx, .xml, .torchscript) to evaluate with its runtime')
+    parser.add_argument('config', help='config file, or a saved-model folder (then CHECKPOINT is optional)')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file (segkit or MMSegmentation), or an exported '
+                        'model (.onnx, .xml, .torchscript) to evaluate with its runtime; default for a saved-model '
+                        'folder: its model.safetensors')
     parser.add_argument('--work-dir', help='where the evaluation log goes')
     parser.add_argument('--show-dir', help='write image | ground truth | prediction colour overlays here')
     parser.add_argument('--out', help="write the predicted label maps here, a PNG per image in the dataset's "
@@ -59,8 +64,15 @@ def parse_args(argv=None):
 
 
 def build_config(args):
+    work_dir = default_work_dir(args.config)
+    if os.path.isdir(args.config):  # a saved model: its config, and its weights unless others are given
+        saved = open_saved_model(args.config)
+        args.config, args.checkpoint = str(saved.config), args.checkpoint or str(saved.weights)
+        work_dir = default_work_dir(saved.folder.name)
+    elif args.checkpoint is None:
+        raise ValueError(f'{args.config}: give the CHECKPOINT to evaluate (only a saved-model folder carries its own)')
     cfg = load_config(args.config, args.cfg_options)
-    cfg.work_dir = args.work_dir or cfg.get('work_dir') or default_work_dir(args.config)
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or work_dir
     if args.output_stride:
         cfg.model.output_stride = args.output_stride
     prepare_for_launcher(cfg, args.launcher, training=False)

@@ -1,11 +1,16 @@
-"""Train a segmentor: python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v]."""
+"""Train a segmentor: python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp] [--cfg-options k=v]
+[--save-pretrained DIR] (the trained model as one folder: weights, config, classes, a card with the last validation
+metrics; segkit.from_pretrained(DIR), tools/test.py DIR and tools/inference.py DIR read it)."""
 import argparse
 import os
+import shlex
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # run from a source checkout
 
 from mmengine.config import DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.model import is_model_wrapper  # noqa: E402
 from mmengine.runner import Runner  # noqa: E402
 
 from segkit.engine.checkpoint import safe_checkpoint_io  # noqa: E402
@@ -33,7 +38,26 @@ def parse_args(argv=None):
                         help='override config keys, e.g. train_cfg.max_iters=1000 model.decode_head.num_classes=5')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
                         help='job launcher (tools/dist_train.sh uses torchrun with --launcher pytorch)')
+    parser.add_argument('--save-pretrained', metavar='DIR',
+                        help='at the end, write the trained model to DIR as a saved model (model.safetensors, '
+                             'config.py, meta.json, README.md with the last validation metrics)')
     return parser.parse_args(argv)
+
+
+#: validation metrics the model card reports, when the run measured them
+CARD_METRICS = ('mIoU', 'mAcc', 'aAcc', 'mDice', 'mFscore')
+
+
+def save_trained_model(runner, folder: str, command: str):
+    """The trained model as a saved-model folder, with the last validation metrics and the command in its card."""
+    model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+    scalars = runner.message_hub.log_scalars
+    metrics = {key: float(scalars[f'val/{key}'].current()) for key in CARD_METRICS if f'val/{key}' in scalars}
+    path = model.save_pretrained(folder, config=runner.cfg, dataset_meta=runner.train_dataloader.dataset.metainfo,
+                                 metrics=metrics, command=command)
+    runner.logger.info(f'saved the trained model to {path} (segkit.from_pretrained({str(path)!r}), '
+                       f'tools/test.py {path}, tools/inference.py {path} IMAGE)')
+    return path
 
 
 def build_config(args):
@@ -52,6 +76,7 @@ def build_config(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    command = shlex.join(['python', 'tools/train.py', *(sys.argv[1:] if argv is None else argv)])
     check_dependencies()
     cfg = build_config(args)
     init_distributed(args.launcher, cfg.get('env_cfg'))  # the Runner finds the process group and uses it
@@ -66,6 +91,8 @@ def main(argv=None):
             if lost is None:
                 raise
             raise lost from exc
+        if args.save_pretrained and is_main_process():
+            save_trained_model(runner, args.save_pretrained, command)
     shutdown_distributed()
 
 

@@ -1,6 +1,7 @@
 """A local web page to try a model: upload an image, see the overlay, the classes found and the time taken.
 
     python tools/web_demo.py CONFIG CHECKPOINT [--port 7860] [--host 127.0.0.1] [--device cpu]
+    python tools/web_demo.py SAVED_MODEL_DIR [...]     # a folder from model.save_pretrained(DIR)
 
 then open http://127.0.0.1:7860. Served by Flask (``pip install -e '.[demo]'``) on the loopback interface only,
 unless ``--host 0.0.0.0`` is given on purpose (the page has no authentication).
@@ -19,6 +20,7 @@ import numpy as np  # noqa: E402
 from mmengine.config import DictAction  # noqa: E402
 
 from segkit.apis import inference_model, init_model  # noqa: E402
+from segkit.fileio.saved_model import is_saved_model  # noqa: E402
 
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 
@@ -73,8 +75,9 @@ form.addEventListener('submit', async (event) => {
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Local web demo: upload an image, see the segmentation')
-    parser.add_argument('config', help='config file')
-    parser.add_argument('checkpoint', help='checkpoint file (segkit or MMSegmentation)')
+    parser.add_argument('config', help='config file, or a saved-model folder (then CHECKPOINT is optional)')
+    parser.add_argument('checkpoint', nargs='?', help='checkpoint file (segkit or MMSegmentation); default for a '
+                        'saved-model folder: its model.safetensors')
     parser.add_argument('--host', default='127.0.0.1', help='interface to listen on (default: loopback only)')
     parser.add_argument('--port', type=int, default=7860, help='port (default 7860)')
     parser.add_argument('--device', default='cpu', help="torch device, e.g. 'cuda:0'")
@@ -83,7 +86,10 @@ def parse_args(argv=None):
                              'exact)')
     parser.add_argument('--opacity', type=float, default=0.5, help='weight of the class colours in the overlay')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.checkpoint is None and not is_saved_model(args.config):
+        parser.error(f'{args.config}: give the CHECKPOINT (only a saved-model folder carries its own weights)')
+    return args
 
 
 def create_app(model, *, opacity: float = 0.5, title: str = 'semantic segmentation'):
@@ -126,7 +132,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     model = init_model(args.config, args.checkpoint, device=args.device, cfg_options=args.cfg_options,
                        fast=not args.no_fast)
-    title = os.path.splitext(os.path.basename(args.config))[0]
+    title = os.path.splitext(os.path.basename(os.path.normpath(args.config)))[0]
     app = create_app(model, opacity=args.opacity, title=title)
     print(f'segkit web demo on http://{args.host}:{args.port} (Ctrl+C stops it)', flush=True)
     app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)

@@ -1,4 +1,5 @@
 from .inference import inference_model, init_model, show_result
+from .pretrained import from_pretrained
 from .result import SegmentationResult
 
-__all__ = ['SegmentationResult', 'init_model', 'inference_model', 'show_result']
+__all__ = ['SegmentationResult', 'from_pretrained', 'init_model', 'inference_model', 'show_result']

@@ -21,6 +21,7 @@ from mmengine.runner import load_checkpoint
 
 from segkit.engine.checkpoint import safe_checkpoint_io
 from segkit.engine.config_setup import load_config, replace_sync_bn
+from segkit.fileio.saved_model import open_saved_model
 from segkit.models.inference.switches import TTA_PIPELINE_REMOVED, enable_fast_defaults, enable_tta
 from segkit.registry import SEGMENTORS
 from segkit.structures import SegDataSample
@@ -34,10 +35,17 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
                cfg_options: Optional[dict] = None, tta: bool = False, fast: bool = True) -> torch.nn.Module:
     """Build the config's model (plain BN), load ``checkpoint`` (segkit or MMSegmentation, weights_only), eval.
 
+    ``config`` may also be a saved-model folder (``model.save_pretrained(DIR)``, ``tools/train.py
+    --save-pretrained DIR``): its ``config.py``, its ``model.safetensors`` (every key must fit) and its classes.
     ``fast`` (the default) folds BN into the convolutions and runs channels-last: exact (float32, same labels),
     unless the config sets ``model.test_cfg.fuse_bn`` / ``model.channels_last`` itself. ``tta=True`` turns on
     multi-scale + flip inference inside the model (``test_cfg.tta`` at the config's ``tta_scales``).
+    ``model.cfg`` is the config as run, ``model.source_cfg`` the config before these switches (what
+    ``model.save_pretrained`` writes).
     """
+    saved = open_saved_model(config) if not isinstance(config, Config) and Path(config).is_dir() else None
+    if saved is not None:
+        config, checkpoint = saved.config, checkpoint or str(saved.weights)
     if isinstance(config, Config):
         cfg = copy.deepcopy(config)
         if cfg_options:
@@ -45,6 +53,7 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     else:
         cfg = load_config(str(config), cfg_options)
     replace_sync_bn(cfg.model)
+    source_cfg = copy.deepcopy(cfg)
     if tta == 'pipeline':
         raise ValueError(f"init_model: tta='pipeline': {TTA_PIPELINE_REMOVED}")
     if tta not in (False, True):
@@ -58,17 +67,24 @@ def init_model(config: Union[str, Path, Config], checkpoint: Optional[str] = Non
     scope = cfg.get('default_scope', 'segkit')
     with DefaultScope.overwrite_default_scope(scope):
         model = SEGMENTORS.build(cfg.model)
-    model.cfg = cfg
+    model.cfg, model.source_cfg = cfg, source_cfg
     meta = {}
     if checkpoint is not None:
-        with safe_checkpoint_io():
-            ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        with safe_checkpoint_io():  # a saved model's keys must all fit: its round trip is exact
+            ckpt = load_checkpoint(model, checkpoint, map_location='cpu', strict=saved is not None)
         meta = ckpt.get('meta', {}) or {}
-    dataset_meta = meta.get('dataset_meta') or _dataset_meta_from_config(cfg)
+    dataset_meta = (saved and _saved_dataset_meta(saved.meta)) or meta.get('dataset_meta') or \
+        _dataset_meta_from_config(cfg)
     if dataset_meta is None and 'CLASSES' in meta:  # MMSegmentation 0.x checkpoints
         dataset_meta = dict(classes=meta['CLASSES'], palette=meta.get('PALETTE'))
     model.dataset_meta = dataset_meta or {}
     return model.to(device).eval()
+
+
+def _saved_dataset_meta(meta: dict) -> Optional[dict]:
+    if meta.get('classes') is None:
+        return None
+    return dict(classes=tuple(meta['classes']), palette=[tuple(c) for c in meta.get('palette') or []] or None)
 
 
 def _dataset_meta_from_config(cfg: Config) -> Optional[dict]:

@@ -4,7 +4,8 @@ and the context in which mmengine reads and writes through segkit.
 Reading is :mod:`segkit.fileio.checkpoint` (``weights_only`` loading with segkit's allowlist, hash-named files
 checked, damaged files refused by name), which the models use too. Inside :func:`safe_checkpoint_io`:
 
-- mmengine's local-file loader is :func:`segkit.fileio.checkpoint.safe_load`, so ``--resume``, ``load_from``,
+- mmengine's local-file loader is :func:`segkit.fileio.checkpoint.safe_load` (``.safetensors`` files read as
+  such), so ``--resume``, ``load_from``,
   ``init_cfg=dict(type='Pretrained')`` and ``tools/test.py`` unpickle only tensors, containers and the few
   allowed types;
 - saving goes through :class:`AtomicLocalBackend`, so an interrupted save keeps the previous checkpoint intact;
@@ -28,7 +29,7 @@ from mmengine.fileio.backends.registry_utils import backends, prefix_to_backends
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from segkit.fileio.checkpoint import safe_load
+from segkit.fileio.checkpoint import read_checkpoint
 
 TMP_MARK = '.tmp-'  # a file being written is '<name>.tmp-<pid>' until it is complete
 
@@ -40,8 +41,9 @@ def _reduce_history_buffer(buffer: HistoryBuffer):
 
 
 def load_from_local(filename, map_location):
-    """mmengine's loader for plain paths, inside :func:`safe_checkpoint_io`: segkit's safe loader."""
-    return safe_load(os.path.expanduser(filename), map_location=map_location)
+    """mmengine's loader for plain paths, inside :func:`safe_checkpoint_io`: segkit's safe loader (and
+    ``.safetensors`` files, such as a saved model's ``model.safetensors``)."""
+    return read_checkpoint(os.path.expanduser(filename), map_location=map_location)
 
 
 class AtomicLocalBackend(LocalBackend):

@@ -4,12 +4,14 @@
     python tools/analysis_tools/benchmark.py CONFIG --train --batch 2 --size 256
     python tools/analysis_tools/benchmark.py CONFIG --cfg-options model.test_cfg.fuse_bn=True \
         model.channels_last=True model.test_cfg.autocast=bfloat16
+    python tools/analysis_tools/benchmark.py CONFIG --size 512 --flops --markdown   # + GFLOPs, params; a table row
 
 Protocol as ../shared/peers/time_forward.py: random weights (seed 0), BN instead of SyncBN, 3 warm-up runs, median
 of --iters timed runs, torch threads = --threads. Prints one JSON line. Compare against MMSegmentation with the
 peers timer in the same session (alternate A B A B), since CPU load moves these numbers by 5-8 %.
 """
 import argparse
+import importlib.util
 import json
 import os
 import statistics
@@ -31,6 +33,10 @@ def main(argv=None):
     ap.add_argument('--channels-last', action='store_true', help='channels-last weights and inputs')
     ap.add_argument('--bf16', action='store_true', help='bfloat16 autocast (CPU)')
     ap.add_argument('--num-classes', type=int, default=21)
+    ap.add_argument('--flops', action='store_true',
+                    help="also count the model's multiply-adds ('GFLOPs') and parameters, as get_flops.py does")
+    ap.add_argument('--markdown', action='store_true',
+                    help='also print a markdown table row: config | ms per forward | GFLOPs | parameters')
     from mmengine.config import DictAction
     ap.add_argument('--cfg-options', nargs='+', action=DictAction,
                     help='override config keys, e.g. the inference speed options model.test_cfg.fuse_bn=True')
@@ -52,6 +58,7 @@ def main(argv=None):
         head.pop('loss_decode', None)  # class weights are tied to the dataset's class count
     torch.manual_seed(0)
     model = SEGMENTORS.build(model_cfg)
+    counted = _count_flops(model, (h, w)) if args.flops or args.markdown else {}
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
     model = model.to(memory_format=fmt)
     x = torch.randn(args.batch, 3, h, w).contiguous(memory_format=fmt)
@@ -84,13 +91,28 @@ def main(argv=None):
             times.append((time.perf_counter() - t0) * 1e3)
     import resource
     median = statistics.median(times)
-    print(json.dumps(dict(config=args.config, mode='train' if args.train else 'forward', shape=[h, w],
-                          batch=args.batch, threads=args.threads, channels_last=args.channels_last,
-                          bf16=args.bf16, cfg_options=args.cfg_options and {k: str(v) for k, v in
-                                                                            args.cfg_options.items()},
-                          median_ms=round(median, 1), min_ms=round(min(times), 1), max_ms=round(max(times), 1),
-                          images_per_s=round(args.batch * 1e3 / median, 2),
-                          peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))))
+    result = dict(config=args.config, mode='train' if args.train else 'forward', shape=[h, w], batch=args.batch,
+                  threads=args.threads, channels_last=args.channels_last, bf16=args.bf16,
+                  cfg_options=args.cfg_options and {k: str(v) for k, v in args.cfg_options.items()},
+                  median_ms=round(median, 1), min_ms=round(min(times), 1), max_ms=round(max(times), 1),
+                  images_per_s=round(args.batch * 1e3 / median, 2),
+                  peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), **counted)
+    print(json.dumps(result))
+    if args.markdown:
+        print(f"| `{args.config}` | {result['median_ms']} | {counted['gmacs']} | {counted['params_m']} M |")
+    return result
+
+
+def _count_flops(model, shape) -> dict:
+    """Multiply-adds ('GFLOPs') and inference parameters of one 3 x H x W image: get_flops.py's count."""
+    import torch
+    spec = importlib.util.spec_from_file_location('get_flops', os.path.join(os.path.dirname(__file__), 'get_flops.py'))
+    get_flops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(get_flops)
+    model.eval()
+    with torch.no_grad():
+        stats = get_flops.count(model, shape)
+    return dict(gmacs=round(stats['macs'] / 1e9, 2), params_m=round(stats['inference_params'] / 1e6, 2))
 
 
 if __name__ == '__main__':

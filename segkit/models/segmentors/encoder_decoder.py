@@ -1,4 +1,5 @@
 """Encoder-decoder segmentor: backbone (+ neck) -> decode head (+ auxiliary heads)."""
+from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Union
 
 import torch
@@ -9,10 +10,13 @@ from segkit.models.inference.crf import refine_predictions
 from segkit.models.inference.fast_net import InferenceNetCache
 from segkit.models.inference.multi_scale import multi_scale_flip_logits
 from segkit.models.inference.options import InferenceOptions
+from segkit.models.feature_info import feature_info_of, with_feature_info
 from segkit.models.inference.predictions import logits_to_predictions
 from segkit.models.output_stride import check_output_stride, with_output_stride
 from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, POSTPROCESSORS, SEGMENTORS
 from segkit.structures import SegDataSample
+
+from . import pretrained
 
 
 @SEGMENTORS.register_module()
@@ -32,6 +36,13 @@ class EncoderDecoder(BaseModel):
     ``output_stride`` (8, 16 or 32) switches the whole model: it goes to the backbone (which must take it and then
     derives its strides and dilations), and to the neck and heads whose classes take an ``output_stride`` argument
     (ASPP heads rescale their rates). Weights do not depend on it: a checkpoint trained at 16 runs at 8 or 32.
+
+    A backbone (or neck) that reports ``feature_info`` (channels and reduction of each returned feature, e.g.
+    ``TimmBackbone``) fills the head arguments a config leaves out: ``in_channels`` / ``in_index`` and the v3+
+    decoder's stride-4 ``low_level_index`` / ``low_level_in_channels`` (:mod:`segkit.models.feature_info`).
+
+    ``save_pretrained(DIR)`` / ``push_to_hub('user/repo')`` write the model as one folder (weights, config,
+    classes, card; :mod:`.pretrained`), which ``segkit.from_pretrained`` rebuilds.
     """
 
     def __init__(self, *, backbone: dict, decode_head: dict, neck: Optional[dict] = None,
@@ -48,6 +59,10 @@ class EncoderDecoder(BaseModel):
             decode_head = with_output_stride('decode_head', decode_head, HEADS, output_stride)
         self.backbone = BACKBONES.build(backbone)
         self.neck = NECKS.build(neck) if neck is not None else None
+        features = self.neck if self.neck is not None else self.backbone
+        info = feature_info_of(features)
+        source = f'model.{"neck" if self.neck is not None else "backbone"} (type={type(features).__name__})'
+        decode_head = with_feature_info('decode_head', decode_head, HEADS, info, source)
         self.decode_head = HEADS.build(decode_head)
         self.num_classes = self.decode_head.num_classes
         self.align_corners = self.decode_head.align_corners
@@ -55,6 +70,7 @@ class EncoderDecoder(BaseModel):
             [auxiliary_head] if isinstance(auxiliary_head, Mapping) else list(auxiliary_head))
         if output_stride is not None:
             aux_cfgs = [with_output_stride('auxiliary_head', cfg, HEADS, output_stride) for cfg in aux_cfgs]
+        aux_cfgs = [with_feature_info('auxiliary_head', cfg, HEADS, info, source) for cfg in aux_cfgs]
         self.auxiliary_heads = nn.ModuleList(HEADS.build(cfg) for cfg in aux_cfgs)
         self.train_cfg = dict(train_cfg or {})
         self.inference_options = InferenceOptions.from_test_cfg(test_cfg, num_classes=self.num_classes,
@@ -86,6 +102,15 @@ class EncoderDecoder(BaseModel):
             new_rest = f'0.{rest}' if single else rest
             state_dict[prefix + 'auxiliary_heads.' + new_rest] = state_dict.pop(key)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    # ---------------------------------------------------------------------------------------------- saving
+    def save_pretrained(self, folder: Union[str, Path], **kwargs) -> Path:
+        """Write this model as a saved-model folder; see :func:`.pretrained.save_pretrained` for the arguments."""
+        return pretrained.save_pretrained(self, folder, **kwargs)
+
+    def push_to_hub(self, repo_id: str, **kwargs):
+        """Save and upload to Hugging Face Hub repository ``repo_id``; see :func:`.pretrained.push_to_hub`."""
+        return pretrained.push_to_hub(self, repo_id, **kwargs)
 
     # ----------------------------------------------------------------------------------------------- features
     def extract_feat(self, inputs: torch.Tensor) -> List[torch.Tensor]:
