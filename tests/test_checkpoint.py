@@ -94,7 +94,7 @@ def _fake_runner(work_dir, fail_at_save):
         if len(saves) == fail_at_save:
             raise _SaveKilled(filename)  # the process dies while writing: nothing of the new file is in place
         write_atomically(f'{out_dir}/{filename}', b'complete checkpoint')
-    return SimpleNamespace(work_dir=str(work_dir), save_checkpoint=save_checkpoint,
+    return SimpleNamespace(work_dir=str(work_dir), save_checkpoint=save_checkpoint, hooks=[],
                            message_hub=MessageHub.get_instance('checkpoint_hook_test'))
 
 
