@@ -152,10 +152,14 @@ def test_sixteen_bit_four_band_images_need_their_own_normalisation(tmp_path):
     # band b of image v is v * (b + 1): mean 2000 (b + 1), std 1000 (b + 1); file order (no BGR swap for 4 bands)
     assert ('mean=[2000.0, 4000.0, 6000.0, 8000.0], std=[1000.0, 2000.0, 3000.0, 4000.0]' in verdict[3]
             and 'model.backbone.in_channels=4' in verdict[3])
-    fixed = write_config(tmp_path, pipeline="dict(type='LoadMultiBandImage')", suffix='.tif', model=(
-        "model['data_preprocessor'].update(mean=[2000, 4000, 6000, 8000], std=[1000, 2000, 3000, 4000])\n"
-        "model['backbone']['in_channels'] = 4"))
+    fix = ("model['data_preprocessor'].update(mean=[2000, 4000, 6000, 8000], std=[1000, 2000, 3000, 4000])\n"
+           "model['backbone']['in_channels'] = 4")
+    fixed = write_config(tmp_path, pipeline="dict(type='LoadMultiBandImage')", suffix='.tif', model=fix)
     assert doctor(fixed)[1] == []
+    swapped = write_config(tmp_path, pipeline="dict(type='LoadMultiBandImage')", suffix='.tif',
+                           model=fix + "\nmodel['data_preprocessor']['bgr_to_rgb'] = True")
+    verdict = only(doctor(swapped)[1], 'reverses the first three')
+    assert verdict[0] == 'warning' and verdict[3] == 'model.data_preprocessor.bgr_to_rgb=False'
 
 
 @pytest.mark.parametrize('argv_tail, code', [([], 0)])

@@ -98,7 +98,8 @@ def main(argv=None) -> dict:
         tasks = [(p['img_path'], p['seg_map_path'], loader, annotations, True) for p in listing.pairs]
         scans = run_tasks(scan_sample, tasks, args.nproc, f'Scanning {split}')
         scanned += len(scans)
-        summaries.append(summarize_split(split, f'{split}_dataloader.dataset', dataset, listing, scans))
+        summaries.append(summarize_split(split, f'{split}_dataloader.dataset', dataset, listing, scans,
+                                         str(loader['type']).split('.')[-1]))
         datasets[split] = dataset
     seconds = time.perf_counter() - start
     facts = model_facts(cfg, {k: v for k, v in datasets.items() if k == 'train'})

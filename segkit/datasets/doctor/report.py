@@ -23,17 +23,18 @@ def _label_name(row: ValueRow, classes: Sequence[str], s: SplitSummary) -> str:
 
 
 def _value_rows(summaries: Sequence[SplitSummary], classes: Sequence[str]) -> List[List[str]]:
-    """One row per raw value (or colour): ``value -> label``, then each split's pixel share and image count."""
-    keys = {}
+    """One row per raw value (or colour), in label order: ``value -> label``, then each split's pixel share and
+    image count."""
+    cells = {}
     for s in summaries:
         total = max(sum(r.pixels for r in s.rows), 1)
         for r in s.rows:
+            label = r.label if r.label is not None else float('inf')
             name = f'value {list(r.raw) if isinstance(r.raw, tuple) else r.raw} -> {_label_name(r, classes, s)}'
-            keys.setdefault((isinstance(r.raw, tuple), r.raw, name), {})[s.name] = (
+            cells.setdefault((label, str(r.raw), name), {})[s.name] = (
                 f'{100 * r.pixels / total:.2f} % px, {r.images} img')
-    ordered = sorted(keys)
-    rows = [[name] + [cells.get(s.name, '-') for s in summaries] for (_, _, name), cells in
-            ((k, keys[k]) for k in ordered[:MAX_VALUE_ROWS])]
+    ordered = sorted(cells)
+    rows = [[key[2]] + [cells[key].get(s.name, '-') for s in summaries] for key in ordered[:MAX_VALUE_ROWS]]
     if len(ordered) > MAX_VALUE_ROWS:
         rows.append([f'... {len(ordered) - MAX_VALUE_ROWS} more values'] + [''] * len(summaries))
     return rows

@@ -48,6 +48,7 @@ class SplitSummary:
     counts: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.int64))  # images x classes
     image_pixels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     moments: Optional[BandMoments] = None
+    loader: str = 'LoadImageFromFile'  # the pipeline step that reads the images
 
     @property
     def masks_found(self) -> int:
@@ -76,11 +77,14 @@ def raw_labels(dataset, kind: str, values: np.ndarray) -> List[Optional[int]]:
     return [(ignore if ignored_colour else None) if bad else int(label) for label, bad in zip(labels, unknown)]
 
 
-def summarize_split(name: str, key: str, dataset, listing, scans: Sequence[SampleScan]) -> SplitSummary:
-    """Sum up the scans of one split of ``dataset`` (whose ``listing`` gave the missing files)."""
+def summarize_split(name: str, key: str, dataset, listing, scans: Sequence[SampleScan],
+                    loader: str = 'LoadImageFromFile') -> SplitSummary:
+    """Sum up the scans of one split of ``dataset`` (whose ``listing`` gave the missing files; ``loader`` the
+    type of the pipeline step that read the images)."""
     num_classes = len(dataset.metainfo['classes'])
     summary = SplitSummary(name, key, num_classes, dataset.ignore_index, images_found=len(listing.pairs),
-                           missing_images=list(listing.missing_images), missing_masks=list(listing.missing_masks))
+                           missing_images=list(listing.missing_images), missing_masks=list(listing.missing_masks),
+                           loader=loader)
     pixels: Counter = Counter()
     images: Counter = Counter()
     labels: Dict[Tuple[str, int], Optional[int]] = {}  # (mask kind, raw value or colour code) -> label

@@ -164,6 +164,10 @@ def _bands(s: SplitSummary, facts: ModelFacts) -> List[Verdict]:
     elif facts.in_channels is not None and facts.in_channels != bands:
         found.append(Verdict('error', s.name, f'the images have {bands} bands but model.backbone.in_channels='
                              f'{facts.in_channels}', f'model.backbone.in_channels={bands}'))
+    if s.loader == 'LoadMultiBandImage' and bands >= 3 and resolve_bgr_to_rgb(facts.bgr_to_rgb, bands):
+        found.append(Verdict('warning', s.name, 'LoadMultiBandImage gives the bands in file order, and '
+                             'model.data_preprocessor.bgr_to_rgb=True reverses the first three (for BGR files only)',
+                             'model.data_preprocessor.bgr_to_rgb=False'))
     if s.value_max > _EIGHT_BIT and max(facts.mean) <= _EIGHT_BIT:
         found.append(Verdict('error', s.name, f'pixel values reach {s.value_max:g} ({_shown(s.dtypes)}) but '
                              'model.data_preprocessor.mean/std are on the 8-bit scale', f'model.data_preprocessor '

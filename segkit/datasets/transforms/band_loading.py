@@ -7,7 +7,6 @@ from typing import Optional, Sequence
 import cv2
 import mmengine.fileio as fileio
 import numpy as np
-import tifffile
 from mmcv.transforms import BaseTransform
 
 from segkit.registry import TRANSFORMS
@@ -20,6 +19,10 @@ _SPATIAL_AXES = ('Y', 'X')
 
 def _tiff_bands(data: bytes, path: str) -> np.ndarray:
     """H x W x C of a TIFF's first series, whatever its layout (interleaved ``YXS``, planar ``SYX``, pages)."""
+    try:
+        import tifffile
+    except ImportError as err:  # a runtime requirement; imported here so that segkit imports without it
+        raise ImportError(f'reading TIFF image {path} needs tifffile: pip install tifffile') from err
     with tifffile.TiffFile(io.BytesIO(data)) as tif:
         series = tif.series[0]
         array, axes = series.asarray(), series.axes
