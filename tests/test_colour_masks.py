@@ -155,3 +155,14 @@ def test_converter_takes_the_palette_of_a_config(tmp_path):
                       f"palette={PALETTE[::-1]}, colour_masks=True))\n")
     converter.main([str(tmp_path / 'ann'), '-o', str(tmp_path / 'out'), '--config', str(config)])
     assert cv2.imread(str(tmp_path / 'out' / 'a.png'), cv2.IMREAD_UNCHANGED).tolist() == (2 - LABELS).tolist()
+
+
+def test_opaque_rgba_masks_read_and_transparent_ones_are_refused(tmp_path):
+    rgba = np.concatenate([rgb_of(LABELS), np.full(LABELS.shape + (1, ), 255, np.uint8)], axis=-1)
+    write_sample(tmp_path, 'x', rgb_of(LABELS))
+    cv2.imwrite(str(tmp_path / 'ann' / 'x.png'), np.ascontiguousarray(rgba[..., [2, 1, 0, 3]]))  # BGRA
+    assert folder_dataset(tmp_path, colour_masks=True)[0]['gt_seg_map'].tolist() == LABELS.tolist()
+    rgba[0, 0, 3] = 0
+    cv2.imwrite(str(tmp_path / 'ann' / 'x.png'), np.ascontiguousarray(rgba[..., [2, 1, 0, 3]]))
+    with pytest.raises(DataFileError, match=r'x.png has an alpha channel with transparent pixels \(1 of them\)'):
+        folder_dataset(tmp_path, colour_masks=True)[0]

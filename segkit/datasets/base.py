@@ -7,7 +7,7 @@ import numpy as np
 from mmengine.dataset import BaseDataset
 
 from segkit.registry import DATASETS, TRANSFORMS
-from .colour_masks import UNKNOWN_COLOUR_CHOICES, ColourTable
+from .colour_masks import UNKNOWN_COLOUR_CHOICES, dataset_colour_table
 
 
 def random_palette(num_classes: int, seed: int = 42) -> List[List[int]]:
@@ -99,7 +99,8 @@ class SegDataset(BaseDataset):
                          pipeline=pipeline, test_mode=test_mode, lazy_init=True, max_refetch=max_refetch)
         palette_given = bool((metainfo or {}).get('palette')) or bool(self.METAINFO.get('palette'))
         self._resolve_metainfo(label_map)
-        self.colour_table = self._colour_table(colour_masks, palette_given)
+        self.colour_table = dataset_colour_table(type(self).__name__, colour_masks, self.METAINFO.get('palette'),
+                                                 self._metainfo['palette'] if palette_given else None)
         if not lazy_init:
             self.full_init()
 
@@ -135,26 +136,6 @@ class SegDataset(BaseDataset):
         self._metainfo.update(classes=classes, palette=[list(map(int, c)) for c in palette],
                               label_map=self.label_map, reduce_zero_label=self.reduce_zero_label,
                               ignore_index=self.ignore_index)
-
-    def _colour_table(self, colour_masks: Union[bool, Sequence[Sequence[int]]],
-                      palette_given: bool) -> Optional[ColourTable]:
-        """The colour -> raw label table of ``colour_masks`` (None: index masks)."""
-        name = type(self).__name__
-        if colour_masks is False or colour_masks is None:
-            return None
-        if colour_masks is True:
-            if not palette_given:
-                raise ValueError(f'{name}: colour_masks=True reads mask colours through the palette, but none is '
-                                 "given: set metainfo=dict(palette=[[r, g, b], ...]) (FolderSegDataset: palette=...) "
-                                 'with one colour per class, or colour_masks=[[r, g, b], ...] (raw label order). '
-                                 'tools/dataset_converters/colour_masks.py MASK_DIR --find lists the colours.')
-            colours = self.METAINFO.get('palette') or self._metainfo['palette']
-        else:
-            colours = colour_masks
-        try:
-            return ColourTable(colours)
-        except ValueError as err:
-            raise ValueError(f'{name}: colour_masks: {err}') from err
 
     @property
     def num_classes(self) -> int:

@@ -3,12 +3,12 @@
 One table maps colours to label values for the datasets (``colour_masks=...``, read by ``LoadAnnotations``), the
 folder converter (``tools/dataset_converters/colour_masks.py``), the ISPRS / iSAID converters and the data doctor.
 """
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-__all__ = ['ColourTable', 'colour_codes', 'code_to_colour', 'colours_to_labels', 'count_colours', 'mask_rgb',
-           'UNKNOWN_COLOUR_CHOICES']
+__all__ = ['ColourTable', 'colour_codes', 'code_to_colour', 'colours_to_labels', 'count_colours',
+           'dataset_colour_table', 'mask_rgb', 'UNKNOWN_COLOUR_CHOICES']
 
 Colour = Tuple[int, int, int]
 
@@ -108,3 +108,26 @@ def colours_to_labels(rgb: np.ndarray, colours: Sequence[Sequence[int]], other: 
     labels = labels.astype(np.uint8, copy=False)
     labels[unknown] = other
     return labels, int(np.count_nonzero(unknown))
+
+
+def dataset_colour_table(name: str, colour_masks: Union[bool, Sequence[Sequence[int]], None],
+                         fixed_palette: Optional[Sequence[Sequence[int]]],
+                         given_palette: Optional[Sequence[Sequence[int]]]) -> Optional[ColourTable]:
+    """The colour -> raw label table of a dataset's ``colour_masks`` (None: index masks): ``True`` takes the
+    class's own palette (``fixed_palette``, e.g. CamVid's) or else the one the config gives; a list gives the
+    colours of raw labels 0, 1, ... itself. ``name`` (the dataset class) prefixes the errors."""
+    if colour_masks is False or colour_masks is None:
+        return None
+    if colour_masks is True:
+        colours = fixed_palette or given_palette
+        if not colours:
+            raise ValueError(f'{name}: colour_masks=True reads mask colours through the palette, but none is '
+                             "given: set metainfo=dict(palette=[[r, g, b], ...]) (FolderSegDataset: palette=...) "
+                             'with one colour per class, or colour_masks=[[r, g, b], ...] (raw label order). '
+                             'tools/dataset_converters/colour_masks.py MASK_DIR --find lists the colours.')
+    else:
+        colours = colour_masks
+    try:
+        return ColourTable(colours)
+    except ValueError as err:
+        raise ValueError(f'{name}: colour_masks: {err}') from err
