@@ -4,12 +4,11 @@ from typing import Optional, Sequence
 import torch
 
 from segkit.registry import LOSSES
-from .base import SegLoss, zero_loss
-from .region_sums import region_sums, scored_classes
+from .region_loss import RegionLoss
 
 
 @LOSSES.register_module()
-class DiceLoss(SegLoss):
+class DiceLoss(RegionLoss):
     """``1 - (2 * sum(p * g) + smooth) / (sum(p^exponent) + sum(g) + smooth)`` for each class (p the class's
     softmax probability, g its one-hot label, sums over the labelled pixels), averaged over the classes.
 
@@ -33,14 +32,6 @@ class DiceLoss(SegLoss):
         self.exponent = exponent
         self.per_image = per_image
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        class_weight = self.checked_class_weight(logits.shape[1])
-        valid = labels != self.ignore_index
-        if not bool(valid.any()):
-            return zero_loss(logits)
-        intersection, prob_mass, label_area = region_sums(logits, labels, valid, self.per_image, self.exponent)
-        losses = 1 - (2 * intersection + self.smooth) / (prob_mass + label_area + self.smooth)
-        if class_weight is not None:
-            losses = losses * class_weight
-        losses = scored_classes(losses, logits.shape[1]).mean(dim=1)
-        return self.loss_weight * self.reduce_region_losses(losses if self.per_image else losses[0], labels)
+    def class_losses(self, intersection: torch.Tensor, prob_mass: torch.Tensor,
+                     label_area: torch.Tensor) -> torch.Tensor:
+        return 1 - (2 * intersection + self.smooth) / (prob_mass + label_area + self.smooth)

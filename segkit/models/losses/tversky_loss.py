@@ -5,12 +5,11 @@ from typing import Optional, Sequence
 import torch
 
 from segkit.registry import LOSSES
-from .base import SegLoss, zero_loss
-from .region_sums import region_sums, scored_classes
+from .region_loss import RegionLoss
 
 
 @LOSSES.register_module()
-class TverskyLoss(SegLoss):
+class TverskyLoss(RegionLoss):
     """``(1 - TI) ** gamma`` per class, ``TI = (TP + smooth) / (TP + alpha * FP + beta * FN + smooth)`` with the
     soft counts TP = sum(p * g), FP = sum(p * (1 - g)), FN = sum((1 - p) * g) over the labelled pixels (p the
     class's probability, g its one-hot label), averaged over the classes.
@@ -41,16 +40,7 @@ class TverskyLoss(SegLoss):
         self.smooth = smooth
         self.per_image = per_image
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        class_weight = self.checked_class_weight(logits.shape[1])
-        valid = labels != self.ignore_index
-        if not bool(valid.any()):
-            return zero_loss(logits)
-        true_pos, prob_mass, label_area = region_sums(logits, labels, valid, self.per_image)
+    def class_losses(self, true_pos: torch.Tensor, prob_mass: torch.Tensor, label_area: torch.Tensor) -> torch.Tensor:
         false_pos, false_neg = prob_mass - true_pos, label_area - true_pos
         index = (true_pos + self.smooth) / (true_pos + self.alpha * false_pos + self.beta * false_neg + self.smooth)
-        losses = (1 - index).clamp(min=0).pow(self.gamma)
-        if class_weight is not None:
-            losses = losses * class_weight
-        losses = scored_classes(losses, logits.shape[1]).mean(dim=1)
-        return self.loss_weight * self.reduce_region_losses(losses if self.per_image else losses[0], labels)
+        return (1 - index).clamp(min=0).pow(self.gamma)
