@@ -162,6 +162,15 @@ def test_sixteen_bit_four_band_images_need_their_own_normalisation(tmp_path):
     assert verdict[0] == 'warning' and verdict[3] == 'model.data_preprocessor.bgr_to_rgb=False'
 
 
+def test_float_images_in_zero_one_with_eight_bit_statistics_are_an_error(tmp_path):
+    images = [np.full(SIZE + (3,), v, np.float32) for v in (0.25, 0.75)]
+    write_split(tmp_path, 'train', [index_mask(0), index_mask(1)], images=images, suffix='.tif')
+    write_split(tmp_path, 'val', [index_mask(2)], images=images[:1], suffix='.tif')
+    _, verdicts = doctor(write_config(tmp_path, pipeline="dict(type='LoadMultiBandImage')", suffix='.tif'))
+    verdict = only(verdicts, 'float images in 0..1')
+    assert 'mean=[0.5, 0.5, 0.5], std=[0.25, 0.25, 0.25]' in verdict[3]
+
+
 @pytest.mark.parametrize('argv_tail, code', [([], 0)])
 def test_exit_code_is_zero_when_sound(tmp_path, argv_tail, code):
     write_split(tmp_path, 'train', [index_mask(0)])

@@ -11,7 +11,7 @@ from segkit.models.data_preprocessor import model_channel_order, resolve_bgr_to_
 
 from .summary import SplitSummary
 
-#: ImageNet's 8-bit mean, the default of the data preprocessor
+#: the largest 8-bit value: images above it are 16-bit or float, and so must their mean / std be
 _EIGHT_BIT = 255
 
 
@@ -172,6 +172,10 @@ def _bands(s: SplitSummary, facts: ModelFacts) -> List[Verdict]:
         found.append(Verdict('error', s.name, f'pixel values reach {s.value_max:g} ({_shown(s.dtypes)}) but '
                              'model.data_preprocessor.mean/std are on the 8-bit scale', f'model.data_preprocessor '
                              f'{stats}'))
+    elif s.value_max <= 1 and any('float' in d for d in s.dtypes) and max(facts.mean) > 1:
+        found.append(Verdict('error', s.name, f'float images in 0..1 (largest value {s.value_max:g}) but '
+                             'model.data_preprocessor.mean/std are on the 0..255 scale',
+                             f'model.data_preprocessor {stats}'))
     return found
 
 
