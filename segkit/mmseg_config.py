@@ -18,8 +18,13 @@ MMSegmentation                                segkit
 ``ASPPHead``, ``DepthwiseSeparableASPPHead``   ``project_kernel_size=3`` (MMSeg's bottleneck is a 3x3 conv);
                                                ``c1_in_channels`` / ``c1_channels`` -> ``low_level_in_channels``
                                                / ``low_level_channels``
-``CrossEntropyLoss(use_sigmoid=False)``        ``CrossEntropyLoss`` (``use_sigmoid=True``: binary
-                                               cross-entropy, when the loss takes it)
+``CrossEntropyLoss(use_sigmoid=False)``        ``CrossEntropyLoss`` (softmax cross-entropy)
+``CrossEntropyLoss(use_sigmoid=True)``         the same: binary cross-entropy on one sigmoid channel
+``out_channels=1`` (``num_classes=2``)         ``num_classes=1``: one sigmoid channel, the dataset keeps its 2
+                                               classes (background 0, foreground 1)
+``decode_head.threshold=t``                    ``model.test_cfg.threshold=t``, the foreground cut; MMSeg's default
+                                               0.3 when ``out_channels=1`` gives none (a softmax head's threshold,
+                                               unused by MMSeg too, is dropped)
 ``SegLocalVisualizer``                         segkit's ``Visualizer`` (its hook draws the overlays)
 ``SegVisualizationHook(draw=True)``            writes ``WORK_DIR/vis_data/`` (``show=True`` windows refused)
 ``tta_model=dict(type='SegTTAModel')``,        ``--tta`` runs multi-scale + flip inside the model at the
@@ -95,6 +100,35 @@ def _head(path: str, cfg: dict, notes: _Notes) -> None:
             notes.add('c1_in_channels/c1_channels -> low_level_in_channels/low_level_channels')
 
 
+def _binary_head(path: str, cfg: dict, model: dict, notes: _Notes) -> None:
+    """MMSegmentation's binary head (``num_classes=2, out_channels=1``) and its ``threshold``."""
+    out_channels = cfg.pop('out_channels', None)
+    threshold = cfg.pop('threshold', None)
+    num_classes = cfg.get('num_classes')
+    if out_channels not in (None, 1, num_classes):
+        raise MMSegConfigError(f'{path}.out_channels={out_channels} with num_classes={num_classes}: MMSegmentation '
+                               'takes out_channels equal to num_classes, or 1 for binary segmentation')
+    if out_channels == 1 and num_classes != 1:
+        cfg['num_classes'] = 1
+        notes.add(f'{path}: out_channels=1 -> num_classes=1 (one sigmoid channel)')
+        if threshold is None and path == 'model.decode_head':
+            threshold = 0.3
+            notes.add("no threshold on a binary head: MMSegmentation's 0.3")
+    if threshold is None:
+        return
+    if cfg.get('num_classes') != 1 or path != 'model.decode_head':
+        notes.add(f'{path}.threshold={threshold} dropped (MMSegmentation uses only a binary decode head\'s)')
+        return
+    test_cfg = model.get('test_cfg')
+    if test_cfg is None:
+        test_cfg = model['test_cfg'] = ConfigDict()
+    if test_cfg.get('threshold') not in (None, threshold):
+        raise MMSegConfigError(f"{path}.threshold={threshold} and model.test_cfg.threshold={test_cfg['threshold']} "
+                               'differ; keep one (segkit reads model.test_cfg.threshold)')
+    test_cfg['threshold'] = threshold
+    notes.add(f'{path}.threshold -> model.test_cfg.threshold ({threshold})')
+
+
 def _loss(path: str, cfg: dict, notes: _Notes) -> None:
     if cfg.get('type') == 'CrossEntropyLoss' and cfg.get('use_sigmoid') is False:
         cfg.pop('use_sigmoid')  # segkit's softmax cross-entropy
@@ -117,6 +151,7 @@ def _model(model: dict, notes: _Notes) -> None:
     for path, head in heads:
         if head:
             _head(path, head, notes)
+            _binary_head(path, head, model, notes)
 
 
 _TOP_LEVEL: Dict[str, Callable[[Config, _Notes], None]] = {}

@@ -93,7 +93,29 @@ def mask_16bit_out_of_range(tmp, tiny):
 def colour_mask(tmp, tiny):
     write_pair(tmp)
     cv2.imwrite(str(tmp / 'ann' / 'a.png'), np.zeros((16, 20, 3), np.uint8))
-    return lambda: first_sample(tmp), [str(tmp / 'ann' / 'a.png'), 'single-channel']
+    return lambda: first_sample(tmp), [str(tmp / 'ann' / 'a.png'), 'colour_masks=True', 'colour_masks.py']
+
+
+def colour_mask_with_unknown_colour(tmp, tiny):
+    write_pair(tmp)
+    mask = np.zeros((16, 20, 3), np.uint8)
+    mask[0, 0] = (1, 2, 3)  # BGR on disk: the RGB colour [3, 2, 1]
+    cv2.imwrite(str(tmp / 'ann' / 'a.png'), mask)
+    return (lambda: first_sample(tmp, palette=[[0, 0, 0], [255, 0, 0], [0, 255, 0]], colour_masks=True),
+            [str(tmp / 'ann' / 'a.png'), '[3, 2, 1]: 1 pixels', "unknown_colour='ignore'"])
+
+
+def colour_mask_through_palette(tmp, tiny):
+    write_pair(tmp)
+    mask = np.zeros((16, 20, 3), np.uint8)
+    mask[:, 10:] = (0, 0, 255)  # red, class 1
+    cv2.imwrite(str(tmp / 'ann' / 'a.png'), mask)
+
+    def check():
+        sample = first_sample(tmp, palette=[[0, 0, 0], [255, 0, 0], [0, 255, 0]], colour_masks=True)
+        labels = sample['data_samples'].gt_sem_seg.data[0]
+        assert labels[:, :10].eq(0).all() and labels[:, 10:].eq(1).all()
+    return check, []
 
 
 def empty_split_list(tmp, tiny):
@@ -200,6 +222,11 @@ def num_classes_mismatch(tmp, tiny):
             ['model.decode_head.num_classes', 'num_classes=6'])
 
 
+def ignore_index_mismatch(tmp, tiny):
+    return (lambda: train_until_error(tiny, tmp / 'work', 'model.decode_head.ignore_index=11'),
+            ['model.decode_head.ignore_index=11', 'train_dataloader.dataset.ignore_index=255'])
+
+
 def misspelt_head_argument(tmp, tiny):
     return (lambda: train_until_error(tiny, tmp / 'work', 'model.decode_head.dilation=[1,2,3]'),
             ['model.decode_head.dilation', 'DepthwiseSeparableASPPHead', "'dilations'"])
@@ -266,12 +293,15 @@ class Case:
 
 CASES: Dict[str, Case] = {f.__name__: Case(f) for f in [
     truncated_jpeg, png_not_an_image, empty_file, missing_mask, mask_of_another_size,
-    labels_outside_classes_and_ignore, mask_16bit_out_of_range, colour_mask, empty_split_list,
-    split_list_names_missing_file, num_classes_mismatch, misspelt_head_argument, misspelt_loop_argument,
-    unknown_type, cfg_options_bad_path, cfg_options_misspelt_section, checkpoint_of_another_architecture,
-    checkpoint_needing_unsafe_unpickling, config_syntax_error, truncated_checkpoint]}
+    labels_outside_classes_and_ignore, mask_16bit_out_of_range, colour_mask, colour_mask_with_unknown_colour,
+    empty_split_list,
+    split_list_names_missing_file, num_classes_mismatch, ignore_index_mismatch, misspelt_head_argument,
+    misspelt_loop_argument, unknown_type, cfg_options_bad_path, cfg_options_misspelt_section,
+    checkpoint_of_another_architecture, checkpoint_needing_unsafe_unpickling, config_syntax_error,
+    truncated_checkpoint]}
 CASES.update({f.__name__: Case(f, works=True) for f in [
-    rgba_image, grayscale_image, mask_16bit, palette_mask, path_with_spaces_and_non_ascii, folder_of_10000_files]})
+    rgba_image, grayscale_image, mask_16bit, palette_mask, colour_mask_through_palette, path_with_spaces_and_non_ascii,
+    folder_of_10000_files]})
 OUTCOMES: Dict[str, str] = {}
 
 

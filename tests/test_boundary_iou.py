@@ -57,7 +57,8 @@ def test_runs_beside_iou_metric_in_one_evaluator():
     evaluator.dataset_meta = dict(classes=('left', 'right'))
     evaluator.process([sample(PRED, LABEL)])
     results = evaluator.evaluate(1)
-    assert set(results) == {'aAcc', 'mIoU', 'mAcc', 'mIoU_trimap1', 'mIoU_trimap3'}
+    assert set(results) == {'aAcc', 'mIoU', 'mAcc', 'mIoU_trimap1', 'mIoU_trimap3',  # and, 2 classes, class 1's:
+                            'fg_IoU', 'fg_Dice', 'fg_Precision', 'fg_Recall'}
     assert results['mIoU'] == pytest.approx(results['mIoU_trimap3'])  # width 3 covers the whole 6x6 image
     with pytest.raises(ValueError, match='widths'):
         BoundaryIoUMetric(widths=())

@@ -79,11 +79,12 @@ def test_model_output_stride_switches_every_config(path, output_stride):
     meta device: shapes without the cost of initialising and running the full-size networks)."""
     model_cfg = _model_cfg(path)
     model_cfg.output_stride = output_stride
+    bands = model_cfg.backbone.get('in_channels', 3)  # the multi-band example config takes 4
     with torch.device('meta'):
         model = MODELS.build(model_cfg).eval()
         assert model.backbone.output_stride == output_stride
-        feats = model.backbone(torch.empty(1, 3, 64, 64))
-        logits = model(torch.empty(1, 3, 64, 64), mode='tensor')
+        feats = model.backbone(torch.empty(1, bands, 64, 64))
+        logits = model(torch.empty(1, bands, 64, 64), mode='tensor')
     assert feats[-1].shape[-1] == 64 // output_stride
     assert logits.shape[:2] == (1, model.num_classes)
 

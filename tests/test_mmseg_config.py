@@ -5,9 +5,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from segkit.mmseg_config import MMSegConfigError, is_mmseg_config, translate_mmseg_config
+from segkit.registry import MODELS
+from tests.helpers import fake_batch, tiny_deeplabv3plus
 
 REPO = Path(__file__).resolve().parents[1]
 MMSEG_CONFIGS = REPO / 'tests' / 'fixtures' / 'mmseg_configs'
@@ -65,6 +68,48 @@ def test_resnet_v1b_multi_grid_and_mobilenet_forms():
                                  dilations=(1, 1, 1, 2, 2, 4, 4), out_indices=(1, 2, 4, 6), norm_cfg=SYNC)
     translate_mmseg_config(mobile)
     assert mobile.model.backbone.dilate_first_block_only is True
+
+
+def mmseg_binary(**decode_head):
+    """MMSegmentation's binary form: num_classes=2, out_channels=1, binary cross-entropy."""
+    cfg = mmseg_v3plus()
+    cfg.model.decode_head.update(num_classes=2, out_channels=1, **decode_head)
+    cfg.model.decode_head.loss_decode = dict(type='mmseg.CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)
+    cfg.model.auxiliary_head.update(num_classes=2, threshold=0.7)
+    return cfg
+
+
+def test_mmseg_binary_head_and_threshold_become_num_classes_1_and_test_cfg():
+    cfg = mmseg_binary(threshold=0.4)
+    translate_mmseg_config(cfg)
+    head = cfg.model.decode_head
+    assert head.num_classes == 1 and 'out_channels' not in head and 'threshold' not in head
+    assert head.loss_decode == dict(type='CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0)
+    assert cfg.model.test_cfg == dict(mode='whole', threshold=0.4)
+    assert 'threshold' not in cfg.model.auxiliary_head  # MMSegmentation predicts with the decode head only
+    default = mmseg_binary()
+    translate_mmseg_config(default)
+    assert default.model.test_cfg.threshold == 0.3  # MMSegmentation's default for out_channels=1
+    clash = mmseg_binary(threshold=0.4)
+    clash.model.test_cfg.threshold = 0.6
+    with pytest.raises(MMSegConfigError, match='decode_head.threshold=0.4 and model.test_cfg.threshold=0.6'):
+        translate_mmseg_config(clash)
+    odd = mmseg_binary()
+    odd.model.decode_head.out_channels = 3
+    with pytest.raises(MMSegConfigError, match='out_channels=3 with num_classes=2'):
+        translate_mmseg_config(odd)
+
+
+def test_translated_binary_head_trains_with_binary_cross_entropy():
+    cfg = mmseg_binary(threshold=0.4)
+    translate_mmseg_config(cfg)  # its head's loss and test_cfg, on a tiny network
+    model_cfg = tiny_deeplabv3plus(num_classes=cfg.model.decode_head.num_classes, aux=False)
+    model_cfg['decode_head']['loss_decode'] = cfg.model.decode_head.loss_decode
+    model_cfg['test_cfg'] = cfg.model.test_cfg
+    model = MODELS.build(model_cfg)
+    assert model.inference_options.binary_threshold == 0.4
+    losses = model.loss(**model.data_preprocessor(fake_batch(num_classes=2), True))
+    assert torch.isfinite(losses['decode.loss_ce']) and losses['decode.loss_ce'] > 0
 
 
 def test_visualization_hook_arguments_of_mmseg():

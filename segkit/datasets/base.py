@@ -1,18 +1,27 @@
 """SegDataset: pairs images with their label masks, MMSegmentation 1.x style."""
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 
 from segkit.registry import DATASETS, TRANSFORMS
+from .colour_masks import UNKNOWN_COLOUR_CHOICES, dataset_colour_table
 
 
 def random_palette(num_classes: int, seed: int = 42) -> List[List[int]]:
     """A fixed pseudo-random RGB palette for datasets that do not define one."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, size=(num_classes, 3)).tolist()
+
+
+class SampleListing(NamedTuple):
+    """What the dataset's folders and list file hold: the image / mask pairs found, and what is missing."""
+
+    pairs: List[dict]  # dict(img_path, seg_map_path) of every image found
+    missing_images: List[str]  # images that ann_file names but that do not exist
+    missing_masks: List[Tuple[str, str]]  # (image, expected mask) without the mask
 
 
 @DATASETS.register_module()
@@ -31,8 +40,16 @@ class SegDataset(BaseDataset):
     shifts the rest down by one).
 
     Each sample dict from :meth:`get_data_info` carries ``img_path``, ``seg_map_path``, ``label_map``,
-    ``reduce_zero_label``, ``seg_fields``, ``num_classes`` and ``ignore_index`` for the pipeline;
-    ``LoadAnnotations`` uses the last two to reject masks with labels the model cannot learn.
+    ``reduce_zero_label``, ``seg_fields``, ``num_classes``, ``ignore_index``, ``colour_table`` and
+    ``unknown_colour`` for the pipeline; ``LoadAnnotations`` uses ``num_classes`` and ``ignore_index`` to reject
+    masks with labels the model cannot learn.
+
+    Colour-coded (RGB) masks are read directly with ``colour_masks``: ``True`` takes the dataset's palette in raw
+    label order (the class's own ``METAINFO`` palette, e.g. CamVid's, or for SegDataset / FolderSegDataset the
+    palette the config gives), a list of ``[r, g, b]`` gives the colour of raw label 0, 1, ...; each colour becomes
+    its raw label, then ``reduce_zero_label`` and ``label_map`` apply as for index masks. A pixel of another colour
+    is an error naming the file, the colour and its pixel count, or ``ignore_index`` with
+    ``unknown_colour='ignore'``.
 
     With ``lazy_init=True`` building the object touches no file; :meth:`full_init` (run by the Runner, or on
     first use) lists the data.
@@ -51,6 +68,8 @@ class SegDataset(BaseDataset):
                  ignore_index: int = 255,
                  reduce_zero_label: bool = False,
                  label_map: Optional[Dict[int, int]] = None,
+                 colour_masks: Union[bool, Sequence[Sequence[int]]] = False,
+                 unknown_colour: str = 'error',
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  test_mode: bool = False,
                  lazy_init: bool = False,
@@ -68,12 +87,20 @@ class SegDataset(BaseDataset):
         self.seg_map_suffix = seg_map_suffix
         self.ignore_index = ignore_index
         self.reduce_zero_label = reduce_zero_label
+        if unknown_colour not in UNKNOWN_COLOUR_CHOICES:
+            raise ValueError(f'{type(self).__name__}: unknown_colour={unknown_colour!r}; choose '
+                             f"{' or '.join(map(repr, UNKNOWN_COLOUR_CHOICES))} (what a mask colour outside the "
+                             'palette becomes)')
+        self.unknown_colour = unknown_colour
         # Built with segkit's registry so that segkit's transforms resolve even without default_scope='segkit'.
         pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
         super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root, data_prefix=dict(data_prefix),
                          filter_cfg=filter_cfg, indices=indices, serialize_data=serialize_data,
                          pipeline=pipeline, test_mode=test_mode, lazy_init=True, max_refetch=max_refetch)
+        palette_given = bool((metainfo or {}).get('palette')) or bool(self.METAINFO.get('palette'))
         self._resolve_metainfo(label_map)
+        self.colour_table = dataset_colour_table(type(self).__name__, colour_masks, self.METAINFO.get('palette'),
+                                                 self._metainfo['palette'] if palette_given else None)
         if not lazy_init:
             self.full_init()
 
@@ -119,30 +146,45 @@ class SegDataset(BaseDataset):
         """The idx-th sample with the dataset-wide keys the pipeline needs."""
         info = super().get_data_info(idx)
         info.update(label_map=self.label_map, reduce_zero_label=self.reduce_zero_label, seg_fields=[],
-                    num_classes=self.num_classes, ignore_index=self.ignore_index)
+                    num_classes=self.num_classes, ignore_index=self.ignore_index, colour_table=self.colour_table,
+                    unknown_colour=self.unknown_colour)
         return info
 
     def load_data_list(self) -> List[dict]:
         """List ``dict(img_path, seg_map_path)`` for every sample; a missing image or mask is an error."""
-        img_dir = self.data_prefix.get('img_path', '')
-        seg_dir = self.data_prefix.get('seg_map_path') or None
-        names = self._names_from_ann_file(img_dir) if self.ann_file else self._names_from_folder(img_dir)
-        data_list, missing = [], []
-        for name in names:
-            img_path = osp.join(img_dir, name + self.img_suffix)
-            seg_path = osp.join(seg_dir, name + self.seg_map_suffix) if seg_dir else None
-            if seg_path is not None and not osp.isfile(seg_path):
-                missing.append((img_path, seg_path))
-            data_list.append(dict(img_path=img_path, seg_map_path=seg_path))
+        listing = self.list_samples()
+        if listing.missing_images:
+            raise FileNotFoundError(
+                f'{type(self).__name__}: {len(listing.missing_images)} names in {self.ann_file} have no image, e.g. '
+                f"{listing.missing_images[0]}; check data_prefix['img_path'] and img_suffix='{self.img_suffix}'.")
+        missing = listing.missing_masks
         if missing:
             shown = '\n'.join(f'  image {i} -> expected mask {s}' for i, s in missing[:5])
             more = f'\n  ... and {len(missing) - 5} more' if len(missing) > 5 else ''
             raise FileNotFoundError(
-                f'{type(self).__name__}: {len(missing)} of {len(names)} images have no mask:\n{shown}{more}\n'
-                f"Check data_prefix['seg_map_path'] and seg_map_suffix='{self.seg_map_suffix}'.")
-        return data_list
+                f'{type(self).__name__}: {len(missing)} of {len(listing.pairs)} images have no mask:\n{shown}'
+                f"{more}\nCheck data_prefix['seg_map_path'] and seg_map_suffix='{self.seg_map_suffix}'.")
+        return listing.pairs
 
-    def _names_from_ann_file(self, img_dir: str) -> List[str]:
+    def list_samples(self) -> SampleListing:
+        """The samples of ``ann_file`` (or of the image folder) with what is missing, without raising for it
+        (``tools/misc/check_dataset.py`` reports it; :meth:`load_data_list` refuses it)."""
+        img_dir = self.data_prefix.get('img_path', '')
+        seg_dir = self.data_prefix.get('seg_map_path') or None
+        names = self._names_from_ann_file() if self.ann_file else self._names_from_folder(img_dir)
+        pairs, missing_images, missing_masks = [], [], []
+        for name in names:
+            img_path = osp.join(img_dir, name + self.img_suffix)
+            if not osp.isfile(img_path):
+                missing_images.append(img_path)
+                continue
+            seg_path = osp.join(seg_dir, name + self.seg_map_suffix) if seg_dir else None
+            if seg_path is not None and not osp.isfile(seg_path):
+                missing_masks.append((img_path, seg_path))
+            pairs.append(dict(img_path=img_path, seg_map_path=seg_path))
+        return SampleListing(pairs, missing_images, missing_masks)
+
+    def _names_from_ann_file(self) -> List[str]:
         if not osp.isfile(self.ann_file):
             raise FileNotFoundError(f'{type(self).__name__}: ann_file {self.ann_file} does not exist (it is joined '
                                     f"to data_root='{self.data_root}'); give a text file of image names or "
@@ -152,12 +194,6 @@ class SegDataset(BaseDataset):
         if not names:
             raise ValueError(f'{type(self).__name__}: ann_file {self.ann_file} lists no names; give one image name '
                              "(relative, without suffix) per line, or ann_file='' to list the image folder.")
-        absent = [n for n in names if not osp.isfile(osp.join(img_dir, n + self.img_suffix))]
-        if absent:
-            raise FileNotFoundError(
-                f'{type(self).__name__}: {len(absent)} names in {self.ann_file} have no image, e.g. '
-                f"{osp.join(img_dir, absent[0] + self.img_suffix)}; check data_prefix['img_path'] and "
-                f"img_suffix='{self.img_suffix}'.")
         return names
 
     def name_from_ann_line(self, line: str) -> str:

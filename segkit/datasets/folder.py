@@ -26,6 +26,9 @@ class FolderSegDataset(SegDataset):
     ``binary=True``: every value >= 128 becomes 1 and the rest 0 (so anti-aliased or JPEG-compressed edges
     still work; such masks cannot mark ignored pixels). ``binary='auto'`` (default) turns this on for 2-class
     datasets when the first masks hold only 0 and 255 (with some 255); ``binary=False`` keeps 255 = ignore.
+
+    Colour-coded masks: ``palette=[...]`` (one colour per class) with ``colour_masks=True`` (see
+    :class:`SegDataset`); ``binary`` does not apply to them.
     """
 
     def __init__(self,
@@ -55,6 +58,11 @@ class FolderSegDataset(SegDataset):
 
     def load_data_list(self) -> list:
         data_list = super().load_data_list()
+        if self.colour_table is not None:
+            if self.binary is True:
+                raise ValueError('FolderSegDataset: binary=True maps grey 0/255 masks; colour masks are read through '
+                                 'the palette (colour_masks): drop binary=True')
+            self.binary = False
         if self.binary == 'auto':
             self.binary = self.num_classes == 2 and self._looks_binary(data_list)
         if self.binary:

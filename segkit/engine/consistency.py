@@ -1,24 +1,62 @@
 """Checks that a built model and a built dataset agree, with errors naming the config keys to change."""
 
 
-def check_num_classes(model, dataset, dataloader_key: str) -> None:
-    """Raise if a head's ``num_classes`` differs from the number of classes the dataset labels."""
-    classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+def _heads(model) -> list:
+    """``(config key, head)`` of the decode head and the auxiliary heads."""
     model = getattr(model, 'module', model)  # DDP
-    if not classes:
-        return
     aux_heads = list(getattr(model, 'auxiliary_heads', []))
     heads = [('model.decode_head', getattr(model, 'decode_head', None))]
     heads += [('model.auxiliary_head' + (f'.{i}' if len(aux_heads) > 1 else ''), h) for i, h in enumerate(aux_heads)]
-    for where, head in heads:
+    return [(where, head) for where, head in heads if head is not None]
+
+
+def check_num_classes(model, dataset, dataloader_key: str) -> None:
+    """Raise if a head's ``num_classes`` differs from the number of classes the dataset labels (a one-channel
+    sigmoid head, ``num_classes=1``, labels the two classes of binary data)."""
+    classes = (getattr(dataset, 'metainfo', None) or {}).get('classes')
+    if not classes:
+        return
+    for where, head in _heads(model):
         num_classes = getattr(head, 'num_classes', None)
-        if num_classes is None or num_classes == len(classes):
+        if num_classes is None or num_classes == len(classes) or (num_classes == 1 and len(classes) == 2):
             continue
         shown = ', '.join(map(str, classes[:8])) + (', ...' if len(classes) > 8 else '')
         raise ValueError(
             f'{where}.num_classes is {num_classes} but {dataloader_key}.dataset ({type(dataset).__name__}) has '
             f'{len(classes)} classes ({shown}). Set {where}.num_classes={len(classes)}, or give the dataset the '
             'classes you mean with metainfo=dict(classes=[...]).')
+
+
+def check_ignore_index(model, dataset, dataloader_key: str) -> None:
+    """Raise if the model ignores another label than the dataset marks unlabelled pixels with: its heads, their
+    losses and samplers, and the label padding of its data preprocessor (``seg_pad_val``) must all use the
+    dataset's ``ignore_index``, or unlabelled pixels are trained on (or crash the loss) without a word."""
+    expected = ((getattr(dataset, 'metainfo', None) or {}).get('ignore_index'))
+    if expected is None:
+        return
+    found = []
+    for where, head in _heads(model):
+        found.append((f'{where}.ignore_index', getattr(head, 'ignore_index', None)))
+        losses = list(getattr(head, 'losses', []))
+        found += [(f'{where}.loss_decode' + (f'[{i}]' if len(losses) > 1 else '') + '.ignore_index',
+                   getattr(loss, 'ignore_index', None)) for i, loss in enumerate(losses)]
+        found.append((f'{where}.sampler.ignore_index', getattr(getattr(head, 'sampler', None), 'ignore_index', None)))
+    preprocessor = getattr(getattr(model, 'module', model), 'data_preprocessor', None)
+    found.append(('model.data_preprocessor.seg_pad_val', getattr(preprocessor, 'seg_pad_val', None)))
+    wrong = [(key, value) for key, value in found if value is not None and value != expected]
+    if wrong:
+        shown = ', '.join(f'{key}={value}' for key, value in wrong)
+        raise ValueError(
+            f'{shown} but {dataloader_key}.dataset.ignore_index={expected} ({type(dataset).__name__}): the model '
+            f'would learn the pixels the dataset leaves unlabelled. Set {wrong[0][0]}={expected} (the model keys '
+            f'above), or {dataloader_key}.dataset.ignore_index={wrong[0][1]} if that is the label of unlabelled '
+            'pixels in your masks.')
+
+
+def check_model_fits_dataset(model, dataset, dataloader_key: str) -> None:
+    """Every model / dataset agreement checked before training: classes and ignore index."""
+    check_num_classes(model, dataset, dataloader_key)
+    check_ignore_index(model, dataset, dataloader_key)
 
 
 class CheckpointMismatchError(ValueError):

@@ -22,7 +22,7 @@ from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop as MMEngineIterBasedTrainLoop
 
 from segkit.registry import LOOPS
-from .consistency import check_num_classes
+from .consistency import check_model_fits_dataset
 from .hooks.nonfinite_loss_hook import NonFiniteLossHook
 from .hooks.resume_state_hook import ResumeStateHook
 
@@ -50,7 +50,7 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
                  dynamic_intervals=None, nonfinite_loss: str = 'stop') -> None:
         super().__init__(runner, dataloader, max_iters, val_begin=val_begin, val_interval=val_interval,
                          dynamic_intervals=dynamic_intervals)
-        check_num_classes(runner.model, self.dataloader.dataset, 'train_dataloader')
+        check_model_fits_dataset(runner.model, self.dataloader.dataset, 'train_dataloader')
         self.resume_state = _hook_of_type(runner, ResumeStateHook)
         _hook_of_type(runner, NonFiniteLossHook, action=nonfinite_loss)
 

@@ -10,7 +10,7 @@ from mmengine.structures import BaseDataElement
 from mmengine.utils import mkdir_or_exist
 
 from segkit.registry import METRICS
-from .metric_utils import SUPPORTED_METRICS, format_table, intersect_and_union, summarize
+from .metric_utils import SUPPORTED_METRICS, foreground_scores, format_table, intersect_and_union, summarize
 from .prediction_writer import resolve_output_format, write_prediction
 
 __all__ = ['IoUMetric', 'intersect_and_union', 'summarize']
@@ -56,6 +56,10 @@ class IoUMetric(BaseMetric):
 
     Each ``process`` call stores four small per-class area tensors per image, so mmengine's ``collect_results``
     gathers them from every rank and the sums (hence the metrics) do not depend on how images were split.
+
+    On 2-class (binary) data the summary also holds the foreground's (class 1) ``fg_IoU``, ``fg_Dice``,
+    ``fg_Precision`` and ``fg_Recall``, the figures binary segmentation is reported with; they and the 2-class
+    table are the same whether the model is a one-channel sigmoid (``num_classes=1``) or a 2-class softmax.
 
     Args:
         ignore_index: label value excluded from every count.
@@ -140,4 +144,9 @@ class IoUMetric(BaseMetric):
                                        nan_to_num=self.nan_to_num, beta=self.beta)
         table = format_table(per_class=per_class, class_names=self.class_names)
         print_log('per class results:\n' + table, logger='current')
+        if len(self.class_names) == 2:
+            foreground = foreground_scores(total_intersect=totals[0], total_pred=totals[2], total_label=totals[3])
+            summary.update(foreground)
+            print_log(f'foreground ({self.class_names[1]}): '
+                      + ', '.join(f'{k[3:]} {v:.2f}' for k, v in foreground.items()), logger='current')
         return summary

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 from prettytable import PrettyTable
 
-__all__ = ['confusion_matrix', 'intersect_and_union', 'summarize', 'format_table', 'SUPPORTED_METRICS']
+__all__ = ['confusion_matrix', 'intersect_and_union', 'summarize', 'foreground_scores', 'format_table',
+           'SUPPORTED_METRICS']
 
 # Per-class metrics each entry of ``iou_metrics`` adds; 'Acc' (per-class recall) is always reported.
 SUPPORTED_METRICS = {'mIoU': ('IoU', ), 'mDice': ('Dice', ), 'mFscore': ('Fscore', 'Precision', 'Recall')}
@@ -129,6 +130,15 @@ def summarize(*, total_intersect, total_union, total_pred, total_label, iou_metr
         # an all-NaN column has no mean; say so with NaN rather than numpy's RuntimeWarning
         summary['m' + name] = float(np.nanmean(values)) if not np.isnan(values).all() else float('nan')
     return summary, per_class
+
+
+def foreground_scores(*, total_intersect, total_pred, total_label, foreground: int = 1) -> Dict[str, float]:
+    """IoU, Dice, precision and recall of one class (the foreground of binary data, label 1), in percent, under
+    the keys ``fg_IoU``, ``fg_Dice``, ``fg_Precision``, ``fg_Recall`` (NaN where a denominator is zero)."""
+    inter, pred, label = (float(torch.as_tensor(a)[foreground]) for a in (total_intersect, total_pred, total_label))
+    ratios = dict(IoU=(inter, pred + label - inter), Dice=(2 * inter, pred + label), Precision=(inter, pred),
+                  Recall=(inter, label))
+    return {f'fg_{name}': 100 * num / den if den else float('nan') for name, (num, den) in ratios.items()}
 
 
 def format_table(*, per_class: Dict[str, np.ndarray], class_names: Sequence[str]) -> str:

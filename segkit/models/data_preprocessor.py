@@ -1,4 +1,4 @@
-"""Turns a list of uint8 images (and labels) from the dataloader into one normalised, padded batch."""
+"""Turns a list of images (and labels) from the dataloader into one normalised, padded batch."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
@@ -19,9 +19,29 @@ def _padded_size(sizes: List[Tuple[int, int]], size: Optional[Sequence[int]], si
     return h, w
 
 
+def resolve_bgr_to_rgb(bgr_to_rgb: Optional[bool], num_channels: int) -> bool:
+    """``bgr_to_rgb`` as the preprocessor applies it: unset means True for 3 bands (``LoadImageFromFile``'s BGR)
+    and False for any other count (``LoadMultiBandImage``'s file order)."""
+    return num_channels == 3 if bgr_to_rgb is None else bool(bgr_to_rgb)
+
+
+def model_channel_order(num_channels: int, bgr_to_rgb: bool) -> List[int]:
+    """The loaded image's channel index at each model input channel: the first three reversed with
+    ``bgr_to_rgb`` (BGR -> RGB; a fourth and further bands stay in place), else unchanged."""
+    order = list(range(num_channels))
+    if bgr_to_rgb:
+        order[:3] = order[2::-1]
+    return order
+
+
 @DATA_PREPROCESSORS.register_module()
 class SegDataPreProcessor(BaseDataPreprocessor):
     """Mean/std normalisation, BGR->RGB, and bottom/right padding to ``size`` or a multiple of ``size_divisor``.
+
+    Images of any band count and dtype (uint8, uint16, float32: ``LoadMultiBandImage``) take one ``mean`` / ``std``
+    value per band, in the model's channel order; an image with another number of channels is an error.
+    ``bgr_to_rgb`` (default: True for 3 bands, as ``LoadImageFromFile`` gives BGR; False otherwise, as
+    ``LoadMultiBandImage`` gives bands in file order) reverses the first three channels.
 
     Images are padded with ``pad_val`` *after* normalisation (0 = the mean colour, as the DeepLab code pads
     crops) and labels with ``seg_pad_val`` (the ignore index), so padding never enters the loss. Each sample's
@@ -32,7 +52,7 @@ class SegDataPreProcessor(BaseDataPreprocessor):
     """
 
     def __init__(self, *, mean: Sequence[float] = (123.675, 116.28, 103.53),
-                 std: Sequence[float] = (58.395, 57.12, 57.375), bgr_to_rgb: bool = True,
+                 std: Sequence[float] = (58.395, 57.12, 57.375), bgr_to_rgb: Optional[bool] = None,
                  size: Optional[Sequence[int]] = None, size_divisor: Optional[int] = None, pad_val: float = 0,
                  seg_pad_val: int = 255, test_cfg: Optional[dict] = None, channels_last: Optional[bool] = None):
         super().__init__()
@@ -43,11 +63,19 @@ class SegDataPreProcessor(BaseDataPreprocessor):
         if unknown:
             raise ValueError(f'model.data_preprocessor.test_cfg: unknown keys {sorted(unknown)}; it takes size and '
                              'size_divisor (test-time padding)')
-        if len(mean) != 3 or len(std) != 3:
-            raise ValueError(f'SegDataPreProcessor: mean and std need 3 values, got mean={mean} std={std}')
+        if not len(mean) or len(mean) != len(std):
+            raise ValueError(f'model.data_preprocessor: mean and std need one value per image band, as many of each, '
+                             f'got mean={list(mean)} std={list(std)}')
+        if any(not v > 0 for v in std):
+            raise ValueError(f'model.data_preprocessor.std={list(std)}: every band needs a std > 0')
+        bgr_to_rgb = resolve_bgr_to_rgb(bgr_to_rgb, len(mean))
+        if bgr_to_rgb and len(mean) < 3:
+            raise ValueError(f'model.data_preprocessor.bgr_to_rgb=True swaps the first three channels, but mean/std '
+                             f'give {len(mean)} band(s): set bgr_to_rgb=False')
         self.register_buffer('mean', torch.tensor(mean, dtype=torch.float32).view(-1, 1, 1), persistent=False)
         self.register_buffer('std', torch.tensor(std, dtype=torch.float32).view(-1, 1, 1), persistent=False)
-        self.bgr_to_rgb = bgr_to_rgb
+        self.bgr_to_rgb = bool(bgr_to_rgb)
+        self.channel_order = model_channel_order(len(mean), self.bgr_to_rgb)
         self.size = size
         self.size_divisor = size_divisor
         self.pad_val = pad_val
@@ -66,11 +94,12 @@ class SegDataPreProcessor(BaseDataPreprocessor):
             self.test_cfg.get('size'), self.test_cfg.get('size_divisor', self.size_divisor))
         h, w = _padded_size([tuple(img.shape[-2:]) for img in images], size, divisor)
 
-        batch = images[0].new_full((len(images), 3, h, w), self.pad_val, dtype=torch.float32)
+        bands = self.mean.shape[0]
+        batch = images[0].new_full((len(images), bands, h, w), self.pad_val, dtype=torch.float32)
         for i, img in enumerate(images):
-            if img.dim() != 3 or img.shape[0] != 3:
-                raise ValueError(f'SegDataPreProcessor: expected 3xHxW images, got shape {tuple(img.shape)}')
-            img = img.flip(0) if self.bgr_to_rgb else img
+            if img.dim() != 3 or img.shape[0] != bands:
+                raise ValueError(self._band_mismatch(img, samples[i] if samples is not None else None))
+            img = img[self.channel_order] if self.bgr_to_rgb else img
             ih, iw = img.shape[-2:]
             batch[i, :, :ih, :iw] = (img.float() - self.mean) / self.std
         if samples is not None:
@@ -81,6 +110,13 @@ class SegDataPreProcessor(BaseDataPreprocessor):
                 if training and 'gt_sem_seg' in sample:  # test labels stay at the original size
                     sample.gt_sem_seg = PixelData(data=self._pad_label(sample.gt_sem_seg.data, h, w))
         return dict(inputs=batch, data_samples=samples)
+
+    def _band_mismatch(self, img: torch.Tensor, sample) -> str:
+        path = sample.metainfo.get('img_path') if sample is not None else None
+        shape = tuple(img.shape)
+        return (f"SegDataPreProcessor: image {path or ''} has shape {shape} (CxHxW) but "
+                f'model.data_preprocessor.mean/std give {self.mean.shape[0]} bands; give one mean and std per band '
+                '(tools/analysis_tools/band_stats.py CONFIG computes them) and the backbone in_channels to match')
 
     def _pad_label(self, label: torch.Tensor, h: int, w: int) -> torch.Tensor:
         lh, lw = label.shape[-2:]

@@ -1,8 +1,10 @@
 """Draw label maps over images: a colour blend, and image | ground truth | prediction panels."""
-from typing import Sequence
+from typing import Optional, Sequence
 
 import cv2
 import numpy as np
+
+from .display import display_image
 
 __all__ = ['draw_overlay', 'draw_side_by_side']
 
@@ -25,18 +27,15 @@ def _as_label_map(label_map, shape: Sequence[int]) -> np.ndarray:
 
 
 def draw_overlay(image_bgr: np.ndarray, label_map, palette: Sequence[Sequence[int]], *, alpha: float = 0.5,
-                 ignore_index: int = 255) -> np.ndarray:
+                 ignore_index: int = 255, display_bands: Optional[Sequence[int]] = None) -> np.ndarray:
     """Blend each labelled pixel with its class colour: ``(1 - alpha) * image + alpha * colour``.
 
     ``palette`` is RGB (as dataset metainfo stores it) and is flipped for the BGR image. Pixels equal to
     ``ignore_index`` or whose class has no colour keep the image's value. Returns a new HxWx3 uint8 BGR array;
-    a label map of another size is resized (nearest) to the image.
+    a label map of another size is resized (nearest) to the image. A multi-band or high-bit-depth image is drawn
+    through three of its bands (``display_bands``, see :func:`~segkit.visualization.display.display_image`).
     """
-    if image_bgr.ndim == 2:
-        image_bgr = cv2.cvtColor(image_bgr, cv2.COLOR_GRAY2BGR)
-    if image_bgr.ndim != 3 or image_bgr.shape[2] != 3:
-        raise ValueError(f'image must be HxWx3 (BGR) or HxW, got shape {image_bgr.shape}')
-    image = image_bgr.astype(np.uint8, copy=False)
+    image = display_image(image_bgr, display_bands)
     labels = _as_label_map(label_map, image.shape[:2])
     colors_bgr = np.asarray(palette, dtype=np.float32).reshape(-1, 3)[:, ::-1]
     drawn = (labels >= 0) & (labels < len(colors_bgr)) & (labels != ignore_index)
@@ -47,14 +46,13 @@ def draw_overlay(image_bgr: np.ndarray, label_map, palette: Sequence[Sequence[in
 
 
 def draw_side_by_side(image: np.ndarray, pred, gt=None, *, palette: Sequence[Sequence[int]], alpha: float = 0.5,
-                      ignore_index: int = 255) -> np.ndarray:
+                      ignore_index: int = 255, display_bands: Optional[Sequence[int]] = None) -> np.ndarray:
     """Panels left to right: the image, the ground-truth overlay (when ``gt`` is given), the prediction overlay.
 
     All panels have the image's size, so the result is H x (2 or 3)W x 3 uint8 BGR.
     """
+    image = display_image(image, display_bands)
     panels = [draw_overlay(image, pred, palette, alpha=alpha, ignore_index=ignore_index)]
     if gt is not None:
         panels.insert(0, draw_overlay(image, gt, palette, alpha=alpha, ignore_index=ignore_index))
-    if image.ndim == 2:
-        image = cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
-    return np.concatenate([image.astype(np.uint8, copy=False)] + panels, axis=1)
+    return np.concatenate([image] + panels, axis=1)

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional, Tuple
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from archives import closes_archives, find_members, read_image, require_archive  # noqa: E402
-from colour_labels import colours_to_labels  # noqa: E402
+from segkit.datasets.colour_masks import colours_to_labels  # noqa: E402
 from segkit.datasets.isprs import ISPRS_PALETTE  # noqa: E402
 from task_progress import converter_parser, run_tasks  # noqa: E402
 from tiling import Box, save_tiles, tile_boxes  # noqa: E402

@@ -6,10 +6,12 @@ segkit's transform registry falls back to.
 """
 import mmcv.transforms  # noqa: F401  (registers mmcv's transforms in mmengine's root registry)
 
+from .band_loading import LoadMultiBandImage, read_bands
+from .band_photometric import BandBrightnessContrast
 from .formatting import PackSegInputs
 from .loading import DataFileError, LoadAnnotations, LoadImageFromFile
 from .photometric import PhotoMetricDistortion
 from .random_crop import RandomCrop
 
-__all__ = ['LoadImageFromFile', 'LoadAnnotations', 'DataFileError', 'RandomCrop', 'PhotoMetricDistortion',
-           'PackSegInputs']
+__all__ = ['LoadImageFromFile', 'LoadMultiBandImage', 'LoadAnnotations', 'DataFileError', 'RandomCrop',
+           'PhotoMetricDistortion', 'BandBrightnessContrast', 'PackSegInputs', 'read_bands']

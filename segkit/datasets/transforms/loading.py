@@ -8,6 +8,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmcv.transforms import LoadImageFromFile as MMCVLoadImageFromFile
 
+from segkit.datasets.colour_masks import count_colours, mask_rgb
 from segkit.registry import TRANSFORMS
 
 
@@ -48,6 +49,10 @@ class LoadAnnotations(BaseTransform):
     train id). When the results carry ``num_classes`` and ``ignore_index`` (SegDataset adds them) every label
     must be a class index or the ignore index; otherwise a ``ValueError`` names the file and the bad values.
 
+    Colour masks (RGB) are read through ``results['colour_table']`` (the dataset's ``colour_masks``): each colour
+    becomes its raw label before the steps above; a colour outside the table is an error naming the file, the
+    colour and its pixel count, or ``ignore_index`` when ``results['unknown_colour'] == 'ignore'``.
+
     Args:
         reduce_zero_label: overrides ``results['reduce_zero_label']`` when not None.
         imdecode_backend: mmcv decoding backend; 'pillow' keeps the indices of palette PNGs (VOC), which cv2
@@ -66,7 +71,7 @@ class LoadAnnotations(BaseTransform):
 
     def transform(self, results: dict) -> dict:
         path = results['seg_map_path']
-        mask = self._read(path)
+        mask, unknown = self._decode_colours(self._read(path), path, results)
         # ori_shape is the image as read: test pipelines load the mask after Resize, as in MMSegmentation.
         img_hw = results.get('ori_shape') or (results['img'].shape[:2] if results.get('img') is not None else None)
         if img_hw is not None and tuple(img_hw) != mask.shape:
@@ -77,6 +82,11 @@ class LoadAnnotations(BaseTransform):
         if reduce_zero_label is None:
             reduce_zero_label = results.get('reduce_zero_label', False)
         mask = remap_labels(mask, reduce_zero_label, results.get('label_map'), results.get('ignore_index', 255))
+        if unknown is not None:
+            ignore_index = results.get('ignore_index', 255)
+            if mask.dtype == np.uint8 and not 0 <= ignore_index <= 255:
+                mask = mask.astype(np.int64)
+            mask[unknown] = ignore_index
         if results.get('num_classes') is not None:
             check_labels(mask, results['num_classes'], results.get('ignore_index', 255), path)
         results['gt_seg_map'] = mask
@@ -99,10 +109,38 @@ class LoadAnnotations(BaseTransform):
                                 f'{_REPLACE_IT}') from err
         if mask is None:
             raise DataFileError(f'cannot decode mask {path} ({len(data)} bytes). {_REPLACE_IT}')
-        if mask.ndim == 3:
-            raise DataFileError(f'mask {path} has {mask.shape[2]} channels; masks must be single-channel images '
-                                'of class indices (a colour-coded mask must first be converted with its palette).')
         return mask
+
+    @staticmethod
+    def _decode_colours(mask: np.ndarray, path: str, results: dict):
+        """``(labels, unknown)``: a colour mask through the dataset's colour table (``unknown``: the pixels of no
+        colour of it, when ``unknown_colour='ignore'``), an index mask as it is (``unknown`` None)."""
+        table = results.get('colour_table')
+        if mask.ndim == 2:
+            if table is not None:
+                raise DataFileError(f'mask {path} is single-channel but the dataset reads colour masks '
+                                    '(colour_masks): remove colour_masks for index masks, or check the mask folder')
+            return mask, None
+        if table is None:
+            raise DataFileError(
+                f'mask {path} has {mask.shape[2]} channels: a colour-coded mask. Give the dataset its colours with '
+                "colour_masks=True and the palette (metainfo=dict(palette=[[r, g, b], ...]), FolderSegDataset: "
+                'palette=...) to read it as it is, or convert the folder once with '
+                'tools/dataset_converters/colour_masks.py (--find lists the colours).')
+        try:
+            rgb = mask_rgb(mask, path)
+        except ValueError as err:
+            raise DataFileError(str(err)) from err
+        labels, unknown = table.lookup(rgb)
+        if not unknown.any():
+            return labels, None
+        if results.get('unknown_colour', 'error') == 'ignore':
+            return labels, unknown
+        found = count_colours(rgb, unknown)
+        shown = ', '.join(f'{list(colour)}: {pixels} pixels' for colour, pixels in found[:5])
+        more = f' and {len(found) - 5} more colours' if len(found) > 5 else ''
+        raise ValueError(f'mask {path} holds colours outside the palette ({shown}{more}). Add them to the palette '
+                         "(a class each), or set unknown_colour='ignore' in the dataset to ignore such pixels.")
 
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(reduce_zero_label={self.reduce_zero_label}, '

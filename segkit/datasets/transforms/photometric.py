@@ -24,7 +24,8 @@ class PhotoMetricDistortion(BaseTransform):
     Order as in SSD / MMSegmentation: brightness, then contrast either first or last (50/50), saturation, hue.
     Brightness and contrast are per-pixel affine maps, so they run as 256-entry lookup tables on the uint8 image;
     saturation and hue share one BGR->HSV->BGR round trip. Only ``img`` changes (masks are untouched); the
-    image stays uint8 HxWx3.
+    image stays uint8 HxWx3. Other images (N bands, 16-bit, float) are refused: ``BandBrightnessContrast`` is the
+    step defined for them.
     """
 
     def __init__(self,
@@ -54,8 +55,10 @@ class PhotoMetricDistortion(BaseTransform):
     def transform(self, results: dict) -> dict:
         img = results['img']
         if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
-            raise TypeError(f'PhotoMetricDistortion expects an HxWx3 uint8 BGR image, got {img.dtype} '
-                            f"{img.shape} for {results.get('img_path')}; put it before any float conversion.")
+            raise TypeError(f'PhotoMetricDistortion is defined for HxWx3 uint8 BGR images (saturation and hue are '
+                            f"colour notions), got {img.dtype} {img.shape} for {results.get('img_path')}. For "
+                            'multi-band or 16-bit / float images use BandBrightnessContrast (brightness and contrast '
+                            'of every band); for 8-bit BGR, put it before any float conversion.')
         beta, alpha, contrast_first, saturation, hue = self._sample()
         img = np.ascontiguousarray(img)
         # Brightness then contrast compose into one table: a single pass over the image.

@@ -13,6 +13,7 @@ from .convert import (convert_torchvision_mobilenet_v2, looks_like_torchvision_m
                       unused_torchvision_keys)
 from .convert_mmseg import looks_like_mmseg_mobilenet_v2, rename_mmseg_mobilenet_v2_keys
 from .inverted_residual import InvertedResidual
+from .input_channels import ExpandsInputConv
 from .pretrained import read_state_dict
 from .utils import StageFreezing, check_frozen_stages, check_indices, check_per_stage
 
@@ -29,7 +30,7 @@ def make_divisible(value: float, divisor: int = 8) -> int:
 
 
 @BACKBONES.register_module()
-class MobileNetV2(StageFreezing, BaseModule):
+class MobileNetV2(ExpandsInputConv, StageFreezing, BaseModule):
     """MobileNetV2: a 3x3 stride-2 ``stem`` conv (32 channels) then 7 stages ``layer1``..``layer7`` of
     :class:`InvertedResidual` blocks. The final 1x1 conv to 1280 channels and the classifier are not built.
 
@@ -39,7 +40,8 @@ class MobileNetV2(StageFreezing, BaseModule):
 
     Args:
         widen_factor: width multiplier of the paper; channels are rounded to multiples of 8.
-        in_channels: channels of the input image.
+        in_channels: bands of the input image; pretrained RGB weights of the first conv are expanded to them
+            (:mod:`~segkit.models.backbones.input_channels`).
         output_stride: 8, 16 or 32: derive ``strides`` and ``dilations`` from it
             (:func:`~segkit.models.output_stride.atrous_schedule`). None (default): the undilated network (output
             stride 32), or the explicit tuples when given. ``self.output_stride`` is the one the network reaches.
@@ -60,6 +62,8 @@ class MobileNetV2(StageFreezing, BaseModule):
     ``forward(x)`` returns a tuple with one feature map per entry of ``out_indices``.
     """
 
+    first_conv = 'stem.conv.weight'  # its RGB ImageNet weight is expanded to in_channels on load
+
     def __init__(self, widen_factor: float = 1.0, in_channels: int = 3,
                  output_stride: Optional[int] = None, strides: Optional[Sequence[int]] = None,
                  dilations: Optional[Sequence[int]] = None, dilate_first_block_only: bool = False,
@@ -70,6 +74,7 @@ class MobileNetV2(StageFreezing, BaseModule):
             init_cfg = [dict(type='Kaiming', layer='Conv2d'),
                         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
         super().__init__(init_cfg=init_cfg)
+        self.set_in_channels(in_channels)
         num_stages = len(ARCH_SETTINGS)
         if widen_factor <= 0:
             raise ValueError(f'MobileNetV2: widen_factor={widen_factor} must be > 0')

@@ -13,12 +13,13 @@ from .convert_mobilenet_v3 import convert_torchvision_mobilenet_v3, looks_like_t
 from .inverted_residual import InvertedResidual
 from .mobilenet_v2 import make_divisible
 from .mobilenet_v3_arch import LARGE_BLOCKS, LAST_CHANNELS, STEM_CHANNELS
+from .input_channels import ExpandsInputConv
 from .pretrained import PretrainedFromFile, load_backbone_weights
 from .utils import StageFreezing, check_frozen_stages, check_indices
 
 
 @BACKBONES.register_module()
-class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
+class MobileNetV3(ExpandsInputConv, StageFreezing, PretrainedFromFile, BaseModule):
     """MobileNetV3-Large without its classifier: ``stem`` (3x3 stride-2 conv, hard-swish), the 15 bneck blocks
     ``layer1``..``layer15`` (:class:`InvertedResidual` with 3x3 or 5x5 depthwise convs and squeeze-and-excite)
     and ``last_conv`` (1x1 to 960 channels, hard-swish). Layer ``i`` is torchvision's ``features[i]`` (0: stem,
@@ -29,7 +30,8 @@ class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
     three blocks at rate 2).
 
     Args:
-        in_channels: channels of the input image.
+        in_channels: bands of the input image; pretrained RGB weights of the first conv are expanded to them
+            (:mod:`~segkit.models.backbones.input_channels`).
         output_stride: 8, 16 or 32 (:func:`~segkit.models.output_stride.atrous_schedule`); None (default): the
             undilated network of the ImageNet classifier, output stride 32.
         out_indices: layers whose outputs ``forward`` returns, 0-16. The default (3, 6, 12, 16) ends each
@@ -44,6 +46,8 @@ class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
     ``forward(x)`` returns a tuple with one feature map per entry of ``out_indices``.
     """
 
+    first_conv = 'stem.conv.weight'  # its RGB ImageNet weight is expanded to in_channels on load
+
     def __init__(self, in_channels: int = 3, output_stride: Optional[int] = None,
                  out_indices: Sequence[int] = (3, 6, 12, 16), frozen_stages: int = -1, norm_eval: bool = False,
                  norm_cfg: dict = dict(type='BN', eps=1e-3, momentum=0.01, requires_grad=True),
@@ -52,6 +56,7 @@ class MobileNetV3(StageFreezing, PretrainedFromFile, BaseModule):
             init_cfg = [dict(type='Kaiming', layer='Conv2d', mode='fan_out'),
                         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
         super().__init__(init_cfg=init_cfg)
+        self.set_in_channels(in_channels)
         num_layers = len(LARGE_BLOCKS) + 2
         schedule = atrous_schedule('MobileNetV3', [b[-1] for b in LARGE_BLOCKS], 2, output_stride)
         self.output_stride = reached_output_stride(2, [step.stride for step in schedule])

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 from segkit.models.output_stride import backbone_strides, reached_output_stride
 from segkit.registry import BACKBONES
 
+from .input_channels import ExpandsInputConv
 from .pretrained import remote_checkpoint, unreachable_message
 from .resnet_blocks import BasicBlock, Bottleneck, residual_stage
 from .utils import StageFreezing, check_frozen_stages, check_indices, check_per_stage
@@ -26,7 +27,7 @@ ARCH_SETTINGS = {
 
 
 @BACKBONES.register_module()
-class ResNetV1c(StageFreezing, BaseModule):
+class ResNetV1c(ExpandsInputConv, StageFreezing, BaseModule):
     """ResNet whose 7x7 stem conv is replaced by three 3x3 convs (He et al. 2019, "Bag of Tricks", ResNet-C).
 
     Stem: 3x3 convs with strides 2, 1, 1 (``stem_channels // 2``, ``stem_channels // 2``, ``stem_channels``
@@ -40,7 +41,8 @@ class ResNetV1c(StageFreezing, BaseModule):
 
     Args:
         depth: 18, 34 (BasicBlock) or 50, 101, 152 (Bottleneck).
-        in_channels: channels of the input image.
+        in_channels: bands of the input image; pretrained RGB weights of the first conv are expanded to them
+            (:mod:`~segkit.models.backbones.input_channels`).
         stem_channels: output channels of the stem.
         base_channels: width of the first stage; stage ``i`` has ``base_channels * 2**i`` (times 4 at the
             output of a Bottleneck).
@@ -72,6 +74,8 @@ class ResNetV1c(StageFreezing, BaseModule):
     ``forward(x)`` returns a tuple with one feature map per entry of ``out_indices``.
     """
 
+    first_conv = 'stem.0.weight'  # its RGB ImageNet weight is expanded to in_channels on load
+
     def __init__(self, depth: int, in_channels: int = 3, stem_channels: int = 64, base_channels: int = 64,
                  num_stages: int = 4, output_stride: Optional[int] = None, strides: Optional[Sequence[int]] = None,
                  dilations: Optional[Sequence[int]] = None, out_indices: Sequence[int] = (0, 1, 2, 3),
@@ -83,6 +87,7 @@ class ResNetV1c(StageFreezing, BaseModule):
             init_cfg = [dict(type='Kaiming', layer='Conv2d'),
                         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
         super().__init__(init_cfg=init_cfg)
+        self.set_in_channels(in_channels)
         if depth not in ARCH_SETTINGS:
             raise ValueError(f'ResNetV1c: depth={depth!r} is not supported; use one of {sorted(ARCH_SETTINGS)}')
         if not 1 <= num_stages <= 4:

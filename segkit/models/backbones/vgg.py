@@ -11,6 +11,7 @@ from segkit.registry import BACKBONES
 
 from .convert_vgg import TORCHVISION_VGG16_URL, VGG16_STAGE_CONVS, convert_torchvision_vgg16, \
     looks_like_torchvision_vgg16, unused_torchvision_vgg16_keys
+from .input_channels import ExpandsInputConv
 from .pretrained import PretrainedFromFile, load_backbone_weights
 from .utils import StageFreezing, check_frozen_stages, check_indices, freeze
 
@@ -23,7 +24,7 @@ VGG16_FILE_HINT = ("The file must be torchvision's vgg16 (or vgg16_bn with norm_
 
 
 @BACKBONES.register_module()
-class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
+class VGG16(ExpandsInputConv, StageFreezing, PretrainedFromFile, BaseModule):
     """VGG-16 in the DeepLab form (DeepLab v1, arXiv:1412.7062, Sec. 3.1; v2, arXiv:1606.00915, Sec. 3.1).
 
     Five blocks ``layer1``..``layer5`` of 3x3 convs (2, 2, 3, 3, 3 convs of 64, 128, 256, 512, 512 channels, each
@@ -40,7 +41,8 @@ class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
     :class:`LogitSumASPPHead`).
 
     Args:
-        in_channels: channels of the input image.
+        in_channels: bands of the input image; pretrained RGB weights of the first conv are expanded to them
+            (:mod:`~segkit.models.backbones.input_channels`).
         output_stride: 8 (the papers' form), 16 or 32 (:func:`~segkit.models.output_stride.atrous_schedule`);
             None (default): the undilated network, output stride 32.
         base_channels: width of the first block; the blocks have 1, 2, 4, 8, 8 times as many channels.
@@ -56,6 +58,8 @@ class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
     ``forward(x)`` returns a tuple with one feature map per entry of ``out_indices``.
     """
 
+    first_conv = 'layer1.0.conv.weight'  # its RGB ImageNet weight is expanded to in_channels on load
+
     def __init__(self, in_channels: int = 3, output_stride: Optional[int] = None, base_channels: int = 64,
                  out_indices: Sequence[int] = (0, 1, 2, 3, 4), frozen_stages: int = -1, norm_eval: bool = False,
                  norm_cfg: Optional[dict] = None, act_cfg: dict = dict(type='ReLU'),
@@ -64,6 +68,7 @@ class VGG16(StageFreezing, PretrainedFromFile, BaseModule):
             init_cfg = [dict(type='Kaiming', layer='Conv2d'),
                         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
         super().__init__(init_cfg=init_cfg)
+        self.set_in_channels(in_channels)
         num_stages = len(VGG16_STAGE_CONVS)
         schedule = atrous_schedule('VGG16', POOL_STRIDES, 1, output_stride)
         self.output_stride = reached_output_stride(1, [step.stride for step in schedule])

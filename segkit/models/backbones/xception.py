@@ -11,6 +11,7 @@ from segkit.models.output_stride import atrous_schedule, reached_output_stride
 from segkit.registry import BACKBONES
 
 from .convert_xception import convert_timm_xception, looks_like_timm_xception, timm_xception_blocks
+from .input_channels import ExpandsInputConv
 from .pretrained import PretrainedFromFile, load_backbone_weights
 from .utils import StageFreezing, check_frozen_stages, check_indices
 from .xception_block import XceptionBlock
@@ -32,7 +33,7 @@ LEVEL_CHANNELS = (128, 256, 728, 1024, 2048)
 
 
 @BACKBONES.register_module()
-class Xception(StageFreezing, PretrainedFromFile, BaseModule):
+class Xception(ExpandsInputConv, StageFreezing, PretrainedFromFile, BaseModule):
     """Modified aligned Xception-41/65/71: ``stem`` (3x3 convs of 32, stride 2, and 64 channels), ``entry_flow``,
     ``middle_flow`` and ``exit_flow`` of :class:`XceptionBlock` s.
 
@@ -48,7 +49,8 @@ class Xception(StageFreezing, PretrainedFromFile, BaseModule):
 
     Args:
         depth: 41, 65 or 71.
-        in_channels: channels of the input image.
+        in_channels: bands of the input image; pretrained RGB weights of the first conv are expanded to them
+            (:mod:`~segkit.models.backbones.input_channels`).
         output_stride: 8, 16 or 32 (:func:`~segkit.models.output_stride.atrous_schedule`); None (default): the
             undilated network of the ImageNet classifier, output stride 32.
         out_indices: which of the 5 feature levels ``forward`` returns: 0-3 are at strides 2, 4, 8, 16 (at most
@@ -66,6 +68,8 @@ class Xception(StageFreezing, PretrainedFromFile, BaseModule):
     ``forward(x)`` returns a tuple with one feature map per entry of ``out_indices``.
     """
 
+    first_conv = 'stem.0.conv.weight'  # its RGB ImageNet weight is expanded to in_channels on load
+
     def __init__(self, depth: int = 65, in_channels: int = 3, output_stride: Optional[int] = None,
                  out_indices: Sequence[int] = (1, 2, 3, 4), frozen_stages: int = -1, norm_eval: bool = False,
                  norm_cfg: dict = dict(type='BN', eps=1e-3, requires_grad=True), act_cfg: dict = dict(type='ReLU'),
@@ -74,6 +78,7 @@ class Xception(StageFreezing, PretrainedFromFile, BaseModule):
             init_cfg = [dict(type='Kaiming', layer='Conv2d'),
                         dict(type='Constant', val=1, layer=['_BatchNorm', 'GroupNorm'])]
         super().__init__(init_cfg=init_cfg)
+        self.set_in_channels(in_channels)
         if depth not in ENTRY_FLOWS:
             raise ValueError(f'Xception: depth={depth!r} is not supported; use one of {sorted(ENTRY_FLOWS)}')
         self.depth = depth

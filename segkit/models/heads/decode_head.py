@@ -22,7 +22,9 @@ class DecodeHead(BaseModule):
     Args:
         in_channels: channels of the backbone feature(s) selected by ``in_index``.
         channels: channels of the head's last feature map.
-        num_classes: number of classes (logit channels).
+        num_classes: number of classes (logit channels); 1 is a sigmoid head for binary data (labels 0 =
+            background, 1 = foreground; losses such as ``CrossEntropyLoss(use_sigmoid=True)``, ``DiceLoss``,
+            ``TverskyLoss``; the foreground cut is ``model.test_cfg.threshold``).
         in_index: which backbone output(s) the head reads.
         dropout_ratio: dropout before the classifier.
         norm_cfg / act_cfg: normalisation and activation of the head's ConvModules.
@@ -57,6 +59,10 @@ class DecodeHead(BaseModule):
         self.ignore_index = ignore_index
         loss_cfgs = loss_configs(type(self).__name__, loss_decode)
         self.losses = nn.ModuleList(LOSSES.build({'ignore_index': ignore_index, **cfg}) for cfg in loss_cfgs)
+        for index, loss in enumerate(self.losses):
+            if hasattr(loss, 'check_output_channels'):  # segkit's losses; a user's own loss checks itself
+                loss.check_output_channels(num_classes, f'{type(self).__name__}.loss_decode'
+                                           + (f'[{index}]' if len(self.losses) > 1 else ''))
         self.sampler = PIXEL_SAMPLERS.build({'ignore_index': ignore_index, **sampler}) if sampler else None
         self.dropout = nn.Dropout2d(dropout_ratio) if dropout_ratio > 0 else nn.Identity()
         self.classifier = nn.Conv2d(channels, num_classes, kernel_size=1)

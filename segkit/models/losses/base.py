@@ -27,7 +27,17 @@ class SegLoss(nn.Module):
         weight = None if class_weight is None else torch.as_tensor(class_weight, dtype=torch.float32)
         self.register_buffer('class_weight', weight, persistent=False)
 
-    def checked_class_weight(self, num_classes: int) -> Optional[torch.Tensor]:
+    def check_output_channels(self, num_channels: int, owner: str) -> None:
+        """Raise when this loss cannot train a head of ``num_channels`` logit channels (``owner`` names the head's
+        config key); one channel is a sigmoid head (binary: labels 0 and 1), which the probability-based losses
+        read as the two classes (1 - p, p)."""
+        if self.class_weight is not None and self.class_weight.numel() != max(num_channels, 2):
+            raise ValueError(f'{owner}: {type(self).__name__}.class_weight has {self.class_weight.numel()} entries '
+                             f'but the head labels {max(num_channels, 2)} classes; give one weight per class')
+
+    def checked_class_weight(self, num_channels: int) -> Optional[torch.Tensor]:
+        """``class_weight`` after checking it has one entry per labelled class (2 for a one-channel head)."""
+        num_classes = max(num_channels, 2)
         if self.class_weight is not None and self.class_weight.numel() != num_classes:
             raise ValueError(f'{type(self).__name__}: class_weight has {self.class_weight.numel()} entries but the '
                              f'head predicts {num_classes} classes')

@@ -41,6 +41,13 @@ class BootstrappedCrossEntropyLoss(SegLoss):
         self.top_k_percent_pixels = top_k_percent_pixels
         self.hard_example_mining_step = hard_example_mining_step
 
+    def check_output_channels(self, num_channels: int, owner: str) -> None:
+        if num_channels == 1:
+            raise ValueError(f'{owner}: BootstrappedCrossEntropyLoss is a softmax loss and num_classes=1 is a sigmoid '
+                             "head: use dict(type='CrossEntropyLoss', use_sigmoid=True) with "
+                             "sampler=dict(type='OHEMPixelSampler', ...) for hard pixels, or num_classes=2")
+        super().check_output_channels(num_channels, owner)
+
     def kept_fraction(self, iteration: int) -> float:
         if self.hard_example_mining_step == 0:
             return self.top_k_percent_pixels

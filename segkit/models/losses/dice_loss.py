@@ -1,17 +1,19 @@
-"""Soft Dice loss on softmax probabilities (Milletari et al., V-Net, 3DV 2016, eq. 1, one term per class)."""
+"""Soft Dice loss on class probabilities (Milletari et al., V-Net, 3DV 2016, eq. 1, one term per class)."""
 from typing import Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from segkit.registry import LOSSES
-from .base import SegLoss, zero_loss
+from .region_loss import RegionLoss
 
 
 @LOSSES.register_module()
-class DiceLoss(SegLoss):
+class DiceLoss(RegionLoss):
     """``1 - (2 * sum(p * g) + smooth) / (sum(p^exponent) + sum(g) + smooth)`` for each class (p the class's
     softmax probability, g its one-hot label, sums over the labelled pixels), averaged over the classes.
+
+    On a one-channel sigmoid head (``num_classes=1``, labels 0 / 1) it is the Dice of the foreground alone (p the
+    sigmoid), as binary Dice losses are; ``class_weight`` then has the two entries of background and foreground.
 
     Args:
         smooth: added to numerator and denominator; a class absent from labels and predictions scores 0 loss.
@@ -30,26 +32,6 @@ class DiceLoss(SegLoss):
         self.exponent = exponent
         self.per_image = per_image
 
-    def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        class_weight = self.checked_class_weight(logits.shape[1])
-        valid = labels != self.ignore_index
-        if not bool(valid.any()):
-            return zero_loss(logits)
-        num_images, num_classes = logits.shape[:2]
-        probs = F.softmax(logits.float(), dim=1).permute(0, 2, 3, 1)[valid]  # labelled pixels x classes
-        targets = labels[valid]
-        groups = num_images if self.per_image else 1
-        group = torch.nonzero(valid)[:, 0] if self.per_image else torch.zeros_like(targets)
-        # sums per (image or batch, class) without a one-hot tensor: index_add at group * C + class
-        cell = group * num_classes + targets
-        true_prob = probs.gather(1, targets[:, None])[:, 0]
-        intersection = probs.new_zeros(groups * num_classes).index_add_(0, cell, true_prob)
-        label_area = probs.new_zeros(groups * num_classes).index_add_(0, cell, torch.ones_like(true_prob))
-        prob_mass = probs.new_zeros(groups, num_classes).index_add_(0, group, probs.pow(self.exponent))
-        dice = (2 * intersection.view(groups, num_classes) + self.smooth) / (
-            prob_mass + label_area.view(groups, num_classes) + self.smooth)
-        losses = 1 - dice
-        if class_weight is not None:
-            losses = losses * class_weight
-        losses = losses.mean(dim=1)
-        return self.loss_weight * self.reduce_region_losses(losses if self.per_image else losses[0], labels)
+    def class_losses(self, intersection: torch.Tensor, prob_mass: torch.Tensor,
+                     label_area: torch.Tensor) -> torch.Tensor:
+        return 1 - (2 * intersection + self.smooth) / (prob_mass + label_area + self.smooth)

@@ -2,10 +2,10 @@
 from typing import Optional, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from segkit.registry import LOSSES
 from .base import SegLoss, zero_loss
+from .probabilities import class_log_probabilities
 
 
 @LOSSES.register_module()
@@ -14,7 +14,8 @@ class FocalLoss(SegLoss):
     class, so well-classified pixels (p_t near 1) count little.
 
     ``class_weight`` plays the paper's alpha_t (one factor per class); ``gamma=0`` gives cross-entropy. The mean
-    follows :class:`SegLoss` (``avg_non_ignore``).
+    follows :class:`SegLoss` (``avg_non_ignore``). On a one-channel sigmoid head it is the paper's binary form
+    (p_t the sigmoid for the foreground, 1 - sigmoid for the background).
     """
 
     def __init__(self, *, gamma: float = 2.0, class_weight: Optional[Sequence[float]] = None,
@@ -31,6 +32,6 @@ class FocalLoss(SegLoss):
         valid = labels != self.ignore_index
         if not bool(valid.any()):
             return zero_loss(logits)
-        log_pt = F.log_softmax(logits.float(), dim=1).gather(1, labels.masked_fill(~valid, 0)[:, None])[:, 0]
+        log_pt = class_log_probabilities(logits).gather(1, labels.masked_fill(~valid, 0)[:, None])[:, 0]
         pixel_losses = -(1 - log_pt.exp()).pow(self.gamma) * log_pt
         return self.loss_weight * self.reduce_pixel_losses(pixel_losses, labels)

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from segkit.registry import LOSSES
 from .base import SegLoss, zero_loss
+from .probabilities import class_probabilities
 
 
 def lovasz_gradient(sorted_labels: torch.Tensor) -> torch.Tensor:
@@ -22,7 +23,8 @@ def lovasz_gradient(sorted_labels: torch.Tensor) -> torch.Tensor:
 @LOSSES.register_module()
 class LovaszLoss(SegLoss):
     """Lovasz-softmax: for each class, the errors ``|1[y = c] - p_c|`` sorted in decreasing order, dotted with
-    :func:`lovasz_gradient`; averaged over classes.
+    :func:`lovasz_gradient`; averaged over classes. A one-channel sigmoid head is read as the two classes
+    (1 - p, p) (see :mod:`.probabilities`).
 
     Args:
         per_image: one loss per image, averaged over images (the paper's choice on VOC), rather than one loss over
@@ -49,7 +51,7 @@ class LovaszLoss(SegLoss):
         valid = labels != self.ignore_index
         if not bool(valid.any()):
             return zero_loss(logits)
-        probs = F.softmax(logits.float(), dim=1).permute(0, 2, 3, 1)
+        probs = class_probabilities(logits).permute(0, 2, 3, 1)
         if self.per_image:
             losses = torch.stack([self.flat_loss(p[v], y[v]) if v.any() else probs.new_zeros(())
                                   for p, y, v in zip(probs, labels, valid)])

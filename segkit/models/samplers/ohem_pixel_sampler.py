@@ -3,9 +3,9 @@ MMSegmentation's ``OHEMPixelSampler``)."""
 from typing import Optional
 
 import torch
-import torch.nn.functional as F
 from mmengine.logging import print_log
 
+from segkit.models.losses.probabilities import class_probabilities
 from segkit.registry import PIXEL_SAMPLERS
 
 
@@ -14,7 +14,8 @@ class OHEMPixelSampler:
     """Keep the hard pixels of a batch: a decode head with ``sampler=dict(type='OHEMPixelSampler', ...)`` turns the
     labels of the other pixels into ``ignore_index`` before its losses, so every loss averages over the kept ones.
 
-    Hardness is the softmax probability of the true class (low = hard; the same order as the cross-entropy).
+    Hardness is the probability of the true class (low = hard; the same order as the cross-entropy): the softmax,
+    or for a one-channel sigmoid head p for the foreground and 1 - p for the background.
 
     Args:
         thresh: keep the pixels whose true-class probability is below ``thresh``, but never fewer than ``min_kept``
@@ -37,7 +38,7 @@ class OHEMPixelSampler:
     def sample(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """Boolean N x H x W mask of the kept pixels (``logits`` N x C x H x W at the labels' size)."""
         valid = labels != self.ignore_index
-        true_prob = F.softmax(logits.float(), dim=1).gather(1, labels.masked_fill(~valid, 0)[:, None])[:, 0]
+        true_prob = class_probabilities(logits).gather(1, labels.masked_fill(~valid, 0)[:, None])[:, 0]
         valid_prob = true_prob[valid]
         num_kept = min(self.min_kept * labels.shape[0], valid_prob.numel())
         if num_kept == valid_prob.numel():  # at least min_kept wanted: every labelled pixel is kept
