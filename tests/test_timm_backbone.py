@@ -157,12 +157,19 @@ def test_weights_from_a_timm_file_when_init_weights_runs(tmp_path, suffix, how):
     assert _same_weights(backbone.model, _features_from_file(path))
 
 
-def test_four_band_input_gets_timms_adapted_stem(tmp_path):
+@pytest.mark.parametrize('bands', [1, 2, 4, 6])
+def test_other_band_counts_get_segkits_one_expansion_rule(tmp_path, bands):
+    """The stem from the RGB filters as on every backbone (kept x 3/N, further bands their mean), not timm's
+    cyclic repeat; every other weight as timm loads it."""
+    from segkit.models.backbones.input_channels import expand_input_conv
     path = _timm_file(tmp_path)
-    backbone = TimmBackbone('test_resnet', in_channels=4, pretrained=str(path))
+    backbone = TimmBackbone('test_resnet', in_channels=bands, pretrained=str(path))
     backbone.init_weights()
-    assert _same_weights(backbone.model, _features_from_file(path, in_chans=4))
-    assert backbone.model.conv1[0].weight.shape[1] == 4
+    rgb = _features_from_file(path).state_dict()
+    loaded = backbone.model.state_dict()
+    assert loaded['conv1.0.weight'].shape[1] == bands
+    assert torch.allclose(loaded['conv1.0.weight'], expand_input_conv(rgb['conv1.0.weight'], bands))
+    assert all(torch.equal(loaded[key], value) for key, value in rgb.items() if key != 'conv1.0.weight')
 
 
 @pytest.mark.parametrize('prefix', ['backbone.', None])

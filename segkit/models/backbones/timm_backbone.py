@@ -2,6 +2,7 @@
 from collections.abc import Mapping
 from typing import Optional, Sequence, Tuple, Union
 
+from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch import Tensor
 
@@ -9,6 +10,7 @@ from segkit.models.feature_info import FeatureInfo, FeatureSpec
 from segkit.models.output_stride import check_output_stride
 from segkit.registry import BACKBONES
 
+from .input_channels import RGB, expand_input_conv
 from .pretrained import load_backbone_weights, read_state_dict
 from .timm_features import create_features, network_stride
 
@@ -26,7 +28,9 @@ class TimmBackbone(BaseModule):
         model_name: a timm model, optionally with a pretrained tag (``'convnext_tiny'``,
             ``'resnet50d.ra2_in1k'``).
         out_indices: the stages returned (timm's ``out_indices``); None: timm's default, every stage.
-        in_channels: input channels (timm's ``in_chans``; ImageNet weights are adapted by timm when not 3).
+        in_channels: input channels (timm's ``in_chans``). RGB weights reach other band counts by segkit's one rule
+            (:func:`.input_channels.expand_input_conv`: RGB filters kept, further bands their mean, x 3/N), as on
+            every other backbone, not timm's cyclic repeat.
         output_stride: 8, 16 or 32, set by ``model.output_stride``; 8 and 16 dilate through timm's own
             ``output_stride`` (the CNN families of :data:`.timm_features.DILATED_FAMILIES`), 32 / None build the
             undilated network. Refused with those families named when timm cannot reach it.
@@ -95,13 +99,26 @@ class TimmBackbone(BaseModule):
                                                'state_dict.')
                 return
             source = self._timm_loaded(dict(state_dict=state_dict), checkpoint)
-        self.model.load_state_dict(source.state_dict(), strict=True)
+        self.model.load_state_dict(self._bands_expanded(source.state_dict()), strict=True)
+
+    def _bands_expanded(self, rgb_state: dict) -> dict:
+        """The RGB network's weights with each convolution that reads the image expanded to ``in_channels``."""
+        in_channels = self._build_args['in_channels']
+        own = self.model.state_dict()
+        for key, weight in rgb_state.items():
+            if weight.dim() == 4 and weight.shape[1] == RGB and own[key].shape[1] == in_channels != RGB:
+                rgb_state[key] = expand_input_conv(weight, in_channels)
+                print_log(f'TimmBackbone({self.model_name!r}): {key} expanded from 3 (RGB) to {in_channels} input '
+                          f'bands (RGB filters kept, further bands from their mean, all x 3/{in_channels})',
+                          logger='current')
+        return rgb_state
 
     def _timm_loaded(self, overlay: dict, where: str):
         """The same features network with timm's pretrained loading from ``overlay`` (timm's
         ``pretrained_cfg_overlay``)."""
         try:
-            return create_features(self.model_name, pretrained_cfg_overlay=overlay, **self._build_args)
+            return create_features(self.model_name, pretrained_cfg_overlay=overlay,
+                                   **dict(self._build_args, in_channels=RGB))
         except (OSError, RuntimeError, KeyError) as exc:
             hub = where == 'the Hugging Face cache'
             fix = ('Fetch the file once with network access (python -c "import timm; timm.create_model('
