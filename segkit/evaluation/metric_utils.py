@@ -130,9 +130,10 @@ def _general_counts(pred: torch.Tensor, label: torch.Tensor, num_classes: int, i
 
 def _count_bins(index: torch.Tensor, bins: int, sync_free: Optional[bool] = None) -> torch.Tensor:
     """Counts of each value in ``[0, bins)`` of a 1-D int64 ``index`` whose values all lie there; ``sync_free``
-    (default: off the CPU) counts with ``index_add_``, which needs no host round trip."""
+    (default: off the CPU, unless deterministic algorithms are on, which may refuse ``index_add_`` there) counts
+    with ``index_add_``, which needs no host round trip."""
     if sync_free is None:
-        sync_free = index.device.type != 'cpu'
+        sync_free = index.device.type != 'cpu' and not torch.are_deterministic_algorithms_enabled()
     if not sync_free:
         return torch.bincount(index, minlength=bins)
     ones = torch.ones((), dtype=torch.int64, device=index.device).expand(index.numel())
