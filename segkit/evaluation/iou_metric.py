@@ -10,7 +10,8 @@ from mmengine.structures import BaseDataElement
 from mmengine.utils import mkdir_or_exist
 
 from segkit.registry import METRICS
-from .metric_utils import SUPPORTED_METRICS, foreground_scores, format_table, intersect_and_union, summarize
+from .metric_utils import (SUPPORTED_METRICS, foreground_scores, format_table, intersect_and_union, stacked_areas,
+                           summarize)
 from .prediction_writer import resolve_output_format, write_prediction
 
 __all__ = ['IoUMetric', 'intersect_and_union', 'summarize']
@@ -121,9 +122,8 @@ class IoUMetric(BaseMetric):
             if label is None:
                 raise KeyError(f"no gt_sem_seg for {data_sample.get('img_path', 'a sample')}: load annotations "
                                'in the pipeline, or set format_only=True to only write predictions')
-            areas = intersect_and_union(pred=pred, label=label, num_classes=num_classes,
-                                        ignore_index=self.ignore_index)
-            self.results.append(tuple(torch.stack(areas).cpu()))  # one device->host copy per image
+            areas = stacked_areas(pred=pred, label=label, num_classes=num_classes, ignore_index=self.ignore_index)
+            self.results.append(tuple(areas.cpu()))  # one device->host copy per image
 
     def _write_prediction(self, pred: torch.Tensor, data_sample: dict) -> None:
         stem = osp.splitext(osp.basename(data_sample['img_path']))[0]
