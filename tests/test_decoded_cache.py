@@ -83,14 +83,21 @@ def test_camvid_cache_holds_the_bytes_of_every_file():
         assert_same(cached[i], read[i])
 
 
-def test_workers_read_the_shared_buffer_not_the_files(tmp_path):
+def as_is(sample):
+    return sample
+
+
+@pytest.mark.parametrize('start', ['fork', 'spawn'])
+def test_workers_read_the_shared_buffer_not_the_files(tmp_path, start):
+    """Forked workers map the buffer, spawned ones receive it by handle; neither can read the deleted files."""
     write_folder(tmp_path)
     dataset = folder(tmp_path, decoded_cache=True)
     expected = [folder(tmp_path)[i] for i in range(len(dataset))]
     assert dataset._decoded.buffer.is_shared()
     for path in (tmp_path / 'img').iterdir():
         path.unlink()  # from now on only the cache can give the images
-    loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=2, collate_fn=lambda x: x)
+    loader = torch.utils.data.DataLoader(dataset, batch_size=None, num_workers=2, collate_fn=as_is,
+                                         multiprocessing_context=start)
     got = sorted(loader, key=lambda sample: sample['sample_idx'])
     assert len(got) == len(expected)
     for cached, read in zip(got, expected):
