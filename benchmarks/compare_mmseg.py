@@ -11,6 +11,8 @@ time) against the machine's conv ceiling measured by ``../shared/peers/ceiling.p
 ``../shared/peers/time_forward.py`` (random weights, 21 classes, 1 x 3 x S x S), the others
 ``peer_workloads.py``. ``scaling`` times R50 forwards at 256 / 512 / 1024 and output stride 8 / 16 with peak
 memory, ``train-batch`` training steps at batch 2 / 4 / 8 (neither is in the default list: add them by name).
+``pipeline`` times segkit twice: reading the files at every step, as MMSegmentation does, and with
+``decoded_cache`` (each image and mask decoded once when the dataset is built; only the random steps timed).
 The machine is noisy: only ratios from one run mean anything.
 """
 import argparse
@@ -118,8 +120,11 @@ def commands(workload: str, args) -> Tuple[List[Tuple[str, str, List[str]]], str
                      (group, 'segkit bf16 autocast', segkit + ['--bf16']),
                      (group, 'segkit bf16 autocast channels_last', segkit + ['--bf16'] + NHWC)]
         return cmds, 'ms'
-    return [(workload, 'MMSegmentation', [mmseg] + work + [workload, 'mmseg']),
-            (workload, 'segkit', [me] + work + [workload, 'segkit'])], 'img/s'
+    cmds = [(workload, 'MMSegmentation', [mmseg] + work + [workload, 'mmseg']),
+            (workload, 'segkit', [me] + work + [workload, 'segkit'])]
+    if workload == 'pipeline':  # images and masks decoded once when the dataset is built, then only random steps
+        cmds.append((workload, 'segkit decoded_cache (decodes once)', cmds[-1][2] + ['--decoded-cache']))
+    return cmds, 'img/s'
 
 
 def compare(workload: str, args, env) -> List[dict]:

@@ -4,10 +4,11 @@ import os.path as osp
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
-from mmengine.dataset import BaseDataset
+from mmengine.dataset import BaseDataset, Compose
 
 from segkit.registry import DATASETS, TRANSFORMS
 from .colour_masks import UNKNOWN_COLOUR_CHOICES, dataset_colour_table
+from .decoded_cache import DecodedCache, DecodedCacheConfig, loading_prefix
 
 
 def random_palette(num_classes: int, seed: int = 42) -> List[List[int]]:
@@ -51,6 +52,11 @@ class SegDataset(BaseDataset):
     is an error naming the file, the colour and its pixel count, or ``ignore_index`` with
     ``unknown_colour='ignore'``.
 
+    ``decoded_cache=dict(max_mib=2048)`` runs the pipeline's leading loading steps once per sample when the data
+    is listed and keeps the decoded arrays in shared memory (shared with the DataLoader's workers): each
+    ``dataset[i]`` then runs only the steps after them. Over ``max_mib`` it logs why and reads the files as
+    without it (:mod:`segkit.datasets.decoded_cache`).
+
     With ``lazy_init=True`` building the object touches no file; :meth:`full_init` (run by the Runner, or on
     first use) lists the data.
     """
@@ -70,6 +76,7 @@ class SegDataset(BaseDataset):
                  label_map: Optional[Dict[int, int]] = None,
                  colour_masks: Union[bool, Sequence[Sequence[int]]] = False,
                  unknown_colour: str = 'error',
+                 decoded_cache: Union[None, bool, dict] = None,
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  test_mode: bool = False,
                  lazy_init: bool = False,
@@ -92,6 +99,8 @@ class SegDataset(BaseDataset):
                              f"{' or '.join(map(repr, UNKNOWN_COLOUR_CHOICES))} (what a mask colour outside the "
                              'palette becomes)')
         self.unknown_colour = unknown_colour
+        self.decoded_cache_cfg = DecodedCacheConfig.parse(decoded_cache, type(self).__name__)
+        self._decoded: Optional[DecodedCache] = None
         # Built with segkit's registry so that segkit's transforms resolve even without default_scope='segkit'.
         pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
         super().__init__(ann_file=ann_file, metainfo=metainfo, data_root=data_root, data_prefix=dict(data_prefix),
@@ -101,8 +110,35 @@ class SegDataset(BaseDataset):
         self._resolve_metainfo(label_map)
         self.colour_table = dataset_colour_table(type(self).__name__, colour_masks, self.METAINFO.get('palette'),
                                                  self._metainfo['palette'] if palette_given else None)
+        self._num_loading = loading_prefix(self.pipeline.transforms)
+        if self.decoded_cache_cfg is not None and not self._num_loading:
+            raise ValueError(f'{type(self).__name__}: decoded_cache caches what the loading steps at the head of the '
+                             'pipeline read (LoadImageFromFile, LoadAnnotations, LoadMultiBandImage), but the pipeline '
+                             f'starts with {self.pipeline.transforms[0] if self.pipeline.transforms else "nothing"}. '
+                             'Put the loading steps first, or drop decoded_cache.')
+        self._after_loading = Compose(self.pipeline.transforms[self._num_loading:])
         if not lazy_init:
             self.full_init()
+
+    # ------------------------------------------------------------------------------------------ decoded cache
+    def full_init(self) -> None:
+        """List the data and, with ``decoded_cache``, decode every sample once into shared memory."""
+        if self._fully_initialized:
+            return
+        super().full_init()
+        if self.decoded_cache_cfg is not None:
+            load = Compose(self.pipeline.transforms[:self._num_loading])
+            self._decoded = DecodedCache.build(self.get_data_info, len(self), load,
+                                               self.decoded_cache_cfg.max_mib, type(self).__name__)
+
+    def prepare_data(self, idx: int):
+        """The pipeline's output for sample ``idx``; from the decoded cache when there is one."""
+        if self._decoded is None:
+            return super().prepare_data(idx)
+        results = self._decoded.restore(idx, self.get_data_info(idx))
+        if results is None:  # the sample list changed after the cache was built (get_subset): read the files
+            return super().prepare_data(idx)
+        return self._after_loading(results)
 
     # ----------------------------------------------------------------------------------------------- metainfo
     def _resolve_metainfo(self, label_map: Optional[Dict[int, int]]) -> None:
