@@ -153,6 +153,8 @@ def train_step(args) -> dict:
             times.append((time.perf_counter() - start) * 1e3)
         elif i == 0 and args.compile:
             compile_s = time.perf_counter() - start
+    if args.profile:
+        print_profile(lambda: model.train_step(dict(inputs=inputs, data_samples=samples), wrapper), args.profile)
     median = statistics.median(times)
     extra = {}
     if args.compile:  # the first step's time less a compiled step's: what compiling forward + backward took
@@ -160,6 +162,24 @@ def train_step(args) -> dict:
                      compile_fallback=compiled.fallback)
     return dict(median_ms=round(median, 1), min_ms=round(min(times), 1),
                 images_per_s=round(args.batch * 1e3 / median, 2), **extra)
+
+
+def print_profile(step, rows: int) -> None:
+    """Share of a step's self CPU time per operator (torch.profiler over 2 steps), to stderr: Inductor's
+    generated kernels are grouped as one row (``inductor kernels``)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(2):
+            step()
+    shares = {}
+    for event in prof.key_averages():
+        name = event.key
+        if name.startswith(('cpp_fused', 'triton_', 'kernel_cpp')) or ('fused' in name and not name.startswith('aten')):
+            name = 'inductor kernels'
+        shares[name] = shares.get(name, 0.0) + event.self_cpu_time_total
+    total = sum(shares.values())
+    for name, value in sorted(shares.items(), key=lambda kv: -kv[1])[:rows]:
+        print(f'  {100 * value / total:5.1f} %  {value / 2e3:8.1f} ms/step  {name}', file=sys.stderr)
 
 
 def pipeline(args) -> dict:
@@ -219,6 +239,8 @@ def main(argv=None):
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--output-stride', type=int, default=8, choices=[8, 16], help='forward: 8 or 16')
     parser.add_argument('--bf16', action='store_true', help='train-step, segkit: CPU bfloat16 autocast')
+    parser.add_argument('--profile', type=int, default=0, metavar='ROWS',
+                        help='train-step: also print the top ROWS operators by share of self CPU time (stderr)')
     parser.add_argument('--compile', action='store_true',
                         help='train-step, segkit: compiled training step (train_cfg.compile=True)')
     parser.add_argument('--num', type=int, default=None, help='pipeline: images (60); metric: predictions (100)')

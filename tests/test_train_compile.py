@@ -45,7 +45,7 @@ def _losses_and_grads(model, batch, wrapper):
     loss, log_vars = model.parse_losses(losses)
     loss.backward()
     grads = {name: p.grad.detach().clone() for name, p in model.named_parameters() if p.grad is not None}
-    return {k: float(v) for k, v in log_vars.items()}, grads
+    return {k: float(v.detach()) for k, v in log_vars.items()}, grads
 
 
 def _wrapper(model, bf16):
