@@ -164,13 +164,14 @@ def train_step(args) -> dict:
                 images_per_s=round(args.batch * 1e3 / median, 2), **extra)
 
 
-def print_profile(step, rows: int) -> None:
+def print_profile(step, rows: int, out=None) -> None:
     """Share of a step's self CPU time per operator (torch.profiler over 2 steps), to stderr: Inductor's
     generated kernels are grouped as one row (``inductor kernels``)."""
     from torch.profiler import ProfilerActivity, profile
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(2):
             step()
+    out = out or sys.stderr
     shares = {}
     for event in prof.key_averages():
         name = event.key
@@ -179,7 +180,7 @@ def print_profile(step, rows: int) -> None:
         shares[name] = shares.get(name, 0.0) + event.self_cpu_time_total
     total = sum(shares.values())
     for name, value in sorted(shares.items(), key=lambda kv: -kv[1])[:rows]:
-        print(f'  {100 * value / total:5.1f} %  {value / 2e3:8.1f} ms/step  {name}', file=sys.stderr)
+        print(f'  {100 * value / total:5.1f} %  {value / 2e3:8.1f} ms/step  {name}', file=out)
 
 
 def pipeline(args) -> dict:

@@ -78,6 +78,26 @@ def test_training_forward_has_no_graph_breaks():
     assert explained.graph_count == 1
 
 
+@pytest.mark.parametrize('min_kept,ignored', [(100, 0.1), (50, 0.0), (10 ** 6, 0.2), (0, 0.1), (100, 1.0)])
+def test_ohem_traceable_path_keeps_the_same_pixels(min_kept, ignored):
+    from segkit.models.samplers.ohem_pixel_sampler import OHEMPixelSampler
+    g = torch.Generator().manual_seed(min_kept)
+    prob = torch.rand(2, 32, 32, generator=g)
+    prob[0, :4] = 0.25  # ties
+    valid = torch.rand(2, 32, 32, generator=g) >= ignored
+    sampler = OHEMPixelSampler(thresh=None, min_kept=min_kept)
+    assert torch.equal(sampler._hardest_traceable(prob, valid, 2), sampler._hardest(prob, valid, 2))
+
+
+def test_ohem_head_trains_without_graph_breaks():
+    cfg = tiny_deeplabv3plus(aux=False)
+    cfg['decode_head']['sampler'] = dict(type='OHEMPixelSampler', thresh=0.7, min_kept=200)
+    model = SEGMENTORS.build(cfg).train()
+    data = model.data_preprocessor(_batch(), True)
+    explained = torch._dynamo.explain(model.train_losses)(data['inputs'], stack_labels(data['data_samples']))
+    assert explained.graph_break_count == 0, explained.break_reasons
+
+
 def test_all_ignored_batch_gives_zero_losses_and_accuracy_without_syncs():
     model = _model()
     batch = _batch()
