@@ -240,6 +240,7 @@ def test_model_errors_are_not_taken_for_compile_failures():
 
 
 # ------------------------------------------------------------------------------------------- in a training run
+@pytest.mark.slow
 def test_train_cfg_compile_trains_compiled_and_logs_the_compile_time_once(tmp_path):
     """tools/train.py with train_cfg.compile (dynamo's graphs run as captured: the wiring, not Inductor)."""
     import sys
