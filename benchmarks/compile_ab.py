@@ -58,7 +58,7 @@ def main(argv=None):
     samples = []
     for _ in range(args.batch):
         meta = dict(img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size))
-        label = torch.randint(0, peer_workloads.NUM_CLASSES, (1, size, size))
+        label = torch.randint(0, eager.num_classes, (1, size, size))  # the config's classes
         samples.append(data_sample_type(gt_sem_seg=PixelData(data=label), metainfo=meta))
     batch = dict(inputs=inputs, data_samples=samples)
     for precision in args.precision:
