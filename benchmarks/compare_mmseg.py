@@ -12,7 +12,9 @@ time) against the machine's conv ceiling measured by ``../shared/peers/ceiling.p
 ``peer_workloads.py``. ``scaling`` times R50 forwards at 256 / 512 / 1024 and output stride 8 / 16 with peak
 memory, ``train-batch`` training steps at batch 2 / 4 / 8 (neither is in the default list: add them by name).
 ``pipeline`` times segkit twice: reading the files at every step, as MMSegmentation does, and with
-``decoded_cache`` (each image and mask decoded once when the dataset is built; only the random steps timed).
+``decoded_cache`` (each image and mask decoded once when the dataset is built; only the random steps timed). Training
+workloads time eager, channels-last, bf16 autocast and compiled (``train_cfg.compile``; the compile time is shown
+beside the label) variants; ``--train-variants`` picks some by label.
 The machine is noisy: only ratios from one run mean anything.
 """
 import argparse
@@ -115,10 +117,17 @@ def commands(workload: str, args) -> Tuple[List[Tuple[str, str, List[str]]], str
             step = ['--batch', str(batch), '--size', '256',
                     '--iters', str(args.scaling_iters if workload == 'train-batch' else args.iters)]
             segkit = [me] + work + ['train-step', 'segkit'] + sk_cfg + step
-            cmds += [(group, 'MMSegmentation fp32', [mmseg] + work + ['train-step', 'mmseg'] + mm_cfg + step),
-                     (group, 'segkit fp32', segkit), (group, 'segkit fp32 channels_last', segkit + NHWC),
-                     (group, 'segkit bf16 autocast', segkit + ['--bf16']),
-                     (group, 'segkit bf16 autocast channels_last', segkit + ['--bf16'] + NHWC)]
+            variants = [('segkit fp32', []), ('segkit fp32 channels_last', NHWC),
+                        ('segkit bf16 autocast', ['--bf16']),
+                        ('segkit bf16 autocast channels_last', ['--bf16'] + NHWC),
+                        ('segkit fp32 compiled', ['--compile']),
+                        ('segkit fp32 compiled channels_last', ['--compile'] + NHWC),
+                        ('segkit bf16 compiled', ['--bf16', '--compile']),
+                        ('segkit bf16 compiled channels_last', ['--bf16', '--compile'] + NHWC)]
+            if args.train_variants:
+                variants = [(label, extra) for label, extra in variants if label in args.train_variants]
+            cmds += [(group, 'MMSegmentation fp32', [mmseg] + work + ['train-step', 'mmseg'] + mm_cfg + step)]
+            cmds += [(group, label, segkit + extra) for label, extra in variants]
         return cmds, 'ms'
     cmds = [(workload, 'MMSegmentation', [mmseg] + work + [workload, 'mmseg']),
             (workload, 'segkit', [me] + work + [workload, 'segkit'])]
@@ -130,12 +139,14 @@ def commands(workload: str, args) -> Tuple[List[Tuple[str, str, List[str]]], str
 def compare(workload: str, args, env) -> List[dict]:
     cmds, unit = commands(workload, args)
     figures = {(group, label): [] for group, label, _ in cmds}
-    memory = {}
+    memory, compile_s = {}, {}
     for _ in range(args.rounds):
         for group, label, cmd in cmds:
             result = run_json(cmd, env)
             figures[group, label].append(result['median_ms'] if unit == 'ms' else result['images_per_s'])
             memory[group, label] = result.get('peak_rss_mib')
+            if 'compile_s' in result:
+                compile_s.setdefault((group, label), []).append(result['compile_s'])
             print(f'  {group:<22} {label:<45} {figures[group, label][-1]:>9.1f} {unit}', flush=True)
     rows, base = [], {}
     for group, label, _ in cmds:
@@ -143,7 +154,7 @@ def compare(workload: str, args, env) -> List[dict]:
         base.setdefault(group, value)
         ratio = base[group] / value if unit == 'ms' else value / base[group]
         rows.append(dict(workload=workload, group=group, label=label, value=value, unit=unit, ratio=ratio,
-                         peak_rss_mib=memory[group, label]))
+                         peak_rss_mib=memory[group, label], compile_s=compile_s.get((group, label))))
     return rows
 
 
@@ -155,6 +166,8 @@ def main(argv=None):
     parser.add_argument('--iters', type=int, default=10, help='timed repetitions inside each command')
     parser.add_argument('--scaling-iters', type=int, default=3, help='timed repetitions for scaling, train-batch')
     parser.add_argument('--size', type=int, default=512, help='forward input side')
+    parser.add_argument('--train-variants', nargs='+', metavar='LABEL',
+                        help="train-*: only these segkit variants, e.g. 'segkit fp32' 'segkit bf16 compiled'")
     parser.add_argument('--mmseg-python', default='/tmp/peer_mmseg/bin/python')
     args = parser.parse_args(argv)
     if not os.path.exists(args.mmseg_python):
@@ -179,7 +192,8 @@ def main(argv=None):
             kind = precision.get(row['label'], 'fp32')
             share = f"{100 * gflops / roof[kind]:.0f} % of {kind}" if kind in roof and roof[kind] else ''
         rss = f"{row['peak_rss_mib']} MiB" if row['peak_rss_mib'] else ''
-        print(f"| {row['group']} | {row['label']} | {row['value']:.1f} {row['unit']} | {row['ratio']:.2f}x | "
+        label = row['label'] + (f" (compile {statistics.median(row['compile_s']):.0f} s)" if row['compile_s'] else '')
+        print(f"| {row['group']} | {label} | {row['value']:.1f} {row['unit']} | {row['ratio']:.2f}x | "
               f'{eff} | {share} | {rss} |')
 
 

@@ -11,7 +11,8 @@ Runs in either framework's environment (only the one named is imported) and prin
 
 - ``train-step``: ``model.train_step`` as mmengine's loop calls it (data preprocessor, decode + auxiliary head
   losses, backward, SGD with momentum 0.9) on random uint8 images and random labels, random weights, BN; median of
-  ``--iters`` after 3 warm-ups. ``--bf16`` trains segkit under CPU bfloat16 autocast (``AutocastOptimWrapper``).
+  ``--iters`` after 3 warm-ups. ``--bf16`` trains segkit under CPU bfloat16 autocast (``AutocastOptimWrapper``),
+  ``--compile`` compiled (``train_cfg.compile=True``; ``compile_s``: the first step's time less the median).
 - ``pipeline``: ``dataset[i]`` of a CamVid-layout folder through the CamVid train pipeline (load, RandomResize
   0.5-2.0, RandomCrop 256 with cat_max_ratio 0.75, flip, photometric distortion, pack), one process; images/s
   over ``--num`` images after 5 warm-ups. ``--decoded-cache`` (segkit only) builds the dataset with
@@ -135,6 +136,10 @@ def train_step(args) -> dict:
         wrapper = AutocastOptimWrapper(optimizer=optimizer, dtype='bfloat16', device_type='cpu')
     else:
         wrapper = OptimWrapper(optimizer=optimizer)
+    compile_s = None
+    if args.compile:
+        from segkit.engine.compile import compile_training, resolve_compile
+        compiled = compile_training(model, resolve_compile(True))
     size = args.size
     inputs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8) for _ in range(args.batch)]
     samples = []
@@ -148,9 +153,36 @@ def train_step(args) -> dict:
         model.train_step(dict(inputs=inputs, data_samples=samples), wrapper)
         if i >= 3:
             times.append((time.perf_counter() - start) * 1e3)
+        elif i == 0 and args.compile:
+            compile_s = time.perf_counter() - start
+    if args.profile:
+        print_profile(lambda: model.train_step(dict(inputs=inputs, data_samples=samples), wrapper), args.profile)
     median = statistics.median(times)
+    extra = {}
+    if args.compile:  # the first step's time less a compiled step's: what compiling forward + backward took
+        extra = dict(compile_s=round(compile_s - median / 1e3, 1), graph_breaks=compiled.graph_breaks,
+                     compile_fallback=compiled.fallback)
     return dict(median_ms=round(median, 1), min_ms=round(min(times), 1),
-                images_per_s=round(args.batch * 1e3 / median, 2))
+                images_per_s=round(args.batch * 1e3 / median, 2), **extra)
+
+
+def print_profile(step, rows: int, out=None) -> None:
+    """Share of a step's self CPU time per operator (torch.profiler over 2 steps), to stderr: Inductor's
+    generated kernels are grouped as one row (``inductor kernels``)."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(2):
+            step()
+    out = out or sys.stderr
+    shares = {}
+    for event in prof.key_averages():
+        name = event.key
+        if name.startswith(('cpp_fused', 'triton_', 'kernel_cpp')) or ('fused' in name and not name.startswith('aten')):
+            name = 'inductor kernels'
+        shares[name] = shares.get(name, 0.0) + event.self_cpu_time_total
+    total = sum(shares.values())
+    for name, value in sorted(shares.items(), key=lambda kv: -kv[1])[:rows]:
+        print(f'  {100 * value / total:5.1f} %  {value / 2e3:8.1f} ms/step  {name}', file=out)
 
 
 def pipeline(args) -> dict:
@@ -213,6 +245,10 @@ def main(argv=None):
     parser.add_argument('--iters', type=int, default=5)
     parser.add_argument('--output-stride', type=int, default=8, choices=[8, 16], help='forward: 8 or 16')
     parser.add_argument('--bf16', action='store_true', help='train-step, segkit: CPU bfloat16 autocast')
+    parser.add_argument('--profile', type=int, default=0, metavar='ROWS',
+                        help='train-step: also print the top ROWS operators by share of self CPU time (stderr)')
+    parser.add_argument('--compile', action='store_true',
+                        help='train-step, segkit: compiled training step (train_cfg.compile=True)')
     parser.add_argument('--num', type=int, default=None, help='pipeline: images (60); metric: predictions (100)')
     parser.add_argument('--decoded-cache', action='store_true',
                         help='pipeline, segkit: decode the CamVid images and masks once (decoded_cache=True)')
@@ -223,6 +259,8 @@ def main(argv=None):
         args.config = os.path.join(REPO, 'configs', 'deeplabv3plus', 'r50_512x512_voc.py')
     if args.decoded_cache and (args.framework == 'mmseg' or args.workload != 'pipeline'):
         parser.error('--decoded-cache is for the pipeline workload of segkit (MMSegmentation has no such cache)')
+    if args.compile and args.framework == 'mmseg':
+        parser.error("--compile is segkit's train_cfg.compile")
     if args.bf16 and args.framework == 'mmseg':
         parser.error('--bf16 is measured for segkit only (the targets compare against MMSegmentation fp32)')
     defaults = {'train-step': (256, None), 'pipeline': (None, 60), 'metric': (512, 100),

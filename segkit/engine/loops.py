@@ -14,7 +14,9 @@ mmengine's, so every config (MMSegmentation-style ones included) gets it unchang
 - validation due at the saved iteration is run again, since the checkpoint is written before it (a crash during
   validation would otherwise lose that evaluation, and with ``save_best`` perhaps the best checkpoint);
 - ``nonfinite_loss='stop'`` (default) or ``'skip'``: what :class:`NonFiniteLossHook` does with a NaN/inf loss;
-- before training, the model's ``num_classes`` is checked against the dataset's classes.
+- before training, the model's ``num_classes`` is checked against the dataset's classes;
+- ``compile=True`` (or a dict of ``torch.compile`` arguments): compiled training steps, with the compile time
+  logged once (:mod:`segkit.engine.compile`).
 """
 import logging
 
@@ -22,6 +24,7 @@ from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop as MMEngineIterBasedTrainLoop
 
 from segkit.registry import LOOPS
+from .compile import CompileTimer, compile_training, resolve_compile
 from .consistency import check_model_fits_dataset
 from .hooks.nonfinite_loss_hook import NonFiniteLossHook
 from .hooks.resume_state_hook import ResumeStateHook
@@ -44,10 +47,14 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
     Args:
         nonfinite_loss: ``'stop'`` raises at the first NaN/inf loss, before it changes the weights, naming the
             iteration and the last good checkpoint; ``'skip'`` skips such steps, counting and logging them.
+        compile: ``True`` or a dict of ``torch.compile`` arguments: the training step's forward and backward run
+            compiled (:mod:`segkit.engine.compile`); validated here, before anything is built.
     """
 
     def __init__(self, runner, dataloader, max_iters: int, val_begin: int = 1, val_interval: int = 1000,
-                 dynamic_intervals=None, nonfinite_loss: str = 'stop') -> None:
+                 dynamic_intervals=None, nonfinite_loss: str = 'stop', compile=None) -> None:
+        self.compile_kwargs = resolve_compile(compile)
+        self.compile_timer = None
         super().__init__(runner, dataloader, max_iters, val_begin=val_begin, val_interval=val_interval,
                          dynamic_intervals=dynamic_intervals)
         check_model_fits_dataset(runner.model, self.dataloader.dataset, 'train_dataloader')
@@ -55,6 +62,8 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
         _hook_of_type(runner, NonFiniteLossHook, action=nonfinite_loss)
 
     def run(self):
+        compiled = compile_training(self.runner.model, self.compile_kwargs)
+        self.compile_timer = None if compiled is None else CompileTimer(compiled)
         self.runner.call_hook('before_train')
         self.runner.call_hook('before_train_epoch')
         if self._iter > 0:
@@ -77,6 +86,11 @@ class IterBasedTrainLoop(MMEngineIterBasedTrainLoop):
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
         return self.runner.model
+
+    def run_iter(self, data_batch) -> None:
+        if self.compile_timer is None or self.compile_timer.done:
+            return super().run_iter(data_batch)
+        return self.compile_timer.time_step(lambda: super(IterBasedTrainLoop, self).run_iter(data_batch))
 
     def _validation_due(self) -> bool:
         return (self.runner.val_loop is not None and self._iter >= self.val_begin

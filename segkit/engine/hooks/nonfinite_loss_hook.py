@@ -14,17 +14,18 @@ class NonFiniteLossError(FloatingPointError):
 
 @HOOKS.register_module()
 class NonFiniteLossHook(Hook):
-    """Looks at the loss of each step before its backward pass (all ranks agree on the verdict).
+    """Looks at the loss of each step before its optimizer step (all ranks agree on the verdict): after the
+    backward pass has been issued, or before it when gradients accumulate over several iterations.
 
     ``action='stop'``: raise :class:`NonFiniteLossError` naming the iteration and the last good checkpoint; the
-    weights are untouched by the bad step. ``action='skip'``: no backward pass and no optimizer step for that
-    iteration (the learning-rate schedule moves on), a warning names the iteration, the count is kept in
+    weights are untouched by the bad step. ``action='skip'``: no optimizer step for that iteration (its gradients
+    are dropped; the learning-rate schedule moves on), a warning names the iteration, the count is kept in
     checkpoints (message hub ``nonfinite_loss_skipped``) and logged at the end; ``max_consecutive_skips`` in a row
     stop the run.
 
     segkit's ``IterBasedTrainLoop`` registers it from ``train_cfg.nonfinite_loss``. It guards the optimizer
-    wrapper's ``update_params`` (the call every ``train_step`` makes with the summed loss) from ``before_train``
-    to ``after_train``.
+    wrapper's ``update_params`` (the call every ``train_step`` makes with the summed loss) and ``step`` from
+    ``before_train`` to ``after_train``.
     """
 
     priority = 'VERY_HIGH'
@@ -39,18 +40,40 @@ class NonFiniteLossHook(Hook):
 
     def before_train(self, runner) -> None:
         wrapper = runner.optim_wrapper
-        update_params = wrapper.update_params
+        update_params, step = wrapper.update_params, wrapper.step
+        # Without gradient accumulation the verdict waits until the backward pass has been issued (a GPU then
+        # runs it while the host waits for the verdict, instead of idling between forward and backward); with
+        # accumulation a bad backward would spoil the gradients gathered so far, so it is judged before.
+        after_backward = getattr(wrapper, '_accumulative_counts', 1) == 1
 
         def guarded_update_params(loss, *args, **kwargs):
+            if after_backward:
+                self._loss = loss
+                try:
+                    return update_params(loss, *args, **kwargs)
+                finally:
+                    self._loss = None
             if self._finite_on_all_ranks(loss):
                 self.consecutive = 0
                 return update_params(loss, *args, **kwargs)
             return self._non_finite(runner, wrapper, loss)
 
+        def guarded_step(*args, **kwargs):
+            loss = self._loss
+            if loss is None or self._finite_on_all_ranks(loss):  # a step outside update_params, or a good one
+                self.consecutive = 0
+                return step(*args, **kwargs)
+            # no step: update_params zeroes the bad gradients next; its backward counted the iteration already
+            return self._non_finite(runner, wrapper, loss, counted=True)
+
+        self._loss = None
         wrapper.update_params = guarded_update_params
+        if after_backward:
+            wrapper.step = guarded_step
 
     def after_train(self, runner) -> None:
         vars(runner.optim_wrapper).pop('update_params', None)
+        vars(runner.optim_wrapper).pop('step', None)
         skipped = runner.message_hub.get_info(SKIPPED_KEY, 0)
         if skipped:
             runner.logger.warning(f'{skipped} training steps were skipped because their loss was not finite.')
@@ -62,7 +85,7 @@ class NonFiniteLossHook(Hook):
             all_reduce(finite, op='min')
         return bool(finite.item())
 
-    def _non_finite(self, runner, wrapper, loss) -> None:
+    def _non_finite(self, runner, wrapper, loss, counted: bool = False) -> None:
         iteration = runner.iter + 1  # as the log lines count
         value = loss.detach().float().sum().item()
         value = value if not torch.isfinite(torch.tensor(value)) else f'not finite on another rank ({value} here)'
@@ -75,8 +98,9 @@ class NonFiniteLossHook(Hook):
                 f'weights; {where}. Usual causes: a learning rate too high (lower optimizer.lr, or set '
                 'optim_wrapper.clip_grad=dict(max_norm=...)), labels outside the classes, float16 overflow. '
                 "train_cfg.nonfinite_loss='skip' skips such steps instead.")
-        wrapper.zero_grad()
-        wrapper._inner_count += 1  # the step counts as taken, as mmengine's gradient accumulation expects
+        if not counted:
+            wrapper.zero_grad()
+            wrapper._inner_count += 1  # the step counts as taken, as mmengine's gradient accumulation expects
         skipped = runner.message_hub.get_info(SKIPPED_KEY, 0) + 1
         runner.message_hub.update_info(SKIPPED_KEY, skipped)
         runner.logger.warning(f'iteration {iteration}: the loss is {value}; step skipped '

@@ -81,7 +81,11 @@ class DecodeHead(BaseModule):
 
     def loss(self, inputs: Sequence[torch.Tensor], batch_data_samples: Sequence,
              train_cfg: Optional[dict] = None) -> Dict[str, torch.Tensor]:
-        labels = torch.stack([s.gt_sem_seg.data for s in batch_data_samples]).squeeze(1).long()
+        return self.loss_by_labels(inputs, stack_labels(batch_data_samples))
+
+    def loss_by_labels(self, inputs: Sequence[torch.Tensor], labels: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """The losses of the features ``inputs`` against the ``N x H x W`` int64 ``labels``: tensors only, so
+        a compiled training step (``train_cfg.compile``) traces it without graph breaks."""
         return self.loss_by_logits(self.forward(inputs), labels)
 
     def loss_by_logits(self, logits: torch.Tensor, labels: torch.Tensor) -> Dict[str, torch.Tensor]:
@@ -107,6 +111,11 @@ class DecodeHead(BaseModule):
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         rename_legacy_keys(state_dict, prefix, self.legacy_keys)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+
+def stack_labels(data_samples: Sequence) -> torch.Tensor:
+    """The ``gt_sem_seg`` maps of a batch's data samples as one ``N x H x W`` int64 tensor."""
+    return torch.stack([s.gt_sem_seg.data for s in data_samples]).squeeze(1).long()
 
 
 def rename_legacy_keys(state_dict: dict, prefix: str, renames: Mapping[str, str]) -> Tuple[str, ...]:

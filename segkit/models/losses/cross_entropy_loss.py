@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from segkit.registry import LOSSES
-from .base import SegLoss, zero_loss
+from .base import SegLoss
 
 
 @LOSSES.register_module()
@@ -55,19 +55,23 @@ class CrossEntropyLoss(SegLoss):
         super().check_output_channels(num_channels, owner)
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Branch-free (no ``bool(tensor)``): a compiled training step traces it whole and a GPU is not synced;
+        a batch whose pixels are all ignored gives 0 (still connected to every logit, for DDP)."""
         class_weight = self.checked_class_weight(logits.shape[1])
-        if not bool((labels != self.ignore_index).any()):
-            return zero_loss(logits)
         if self.use_sigmoid:
             return self.loss_weight * self._binary(logits, labels)
         if class_weight is not None:
             class_weight = class_weight.to(logits.dtype)
-        if self.avg_non_ignore:
-            loss = F.cross_entropy(logits, labels, weight=class_weight, ignore_index=self.ignore_index)
+        total = F.cross_entropy(logits, labels, weight=class_weight, ignore_index=self.ignore_index,
+                                reduction='sum')
+        if not self.avg_non_ignore:
+            return self.loss_weight * total / labels.numel()
+        valid = labels != self.ignore_index
+        if class_weight is None:  # F.cross_entropy's mean: the sum over the labelled pixels' total weight
+            count = valid.sum().to(total.dtype)
         else:
-            loss = F.cross_entropy(logits, labels, weight=class_weight, ignore_index=self.ignore_index,
-                                   reduction='sum') / labels.numel()
-        return self.loss_weight * loss
+            count = (class_weight[labels.masked_fill(~valid, 0)] * valid).sum().to(total.dtype)
+        return self.loss_weight * total / count.clamp(min=torch.finfo(total.dtype).tiny)
 
     def _binary(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if logits.shape[1] != 1:

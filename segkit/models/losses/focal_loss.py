@@ -4,7 +4,7 @@ from typing import Optional, Sequence
 import torch
 
 from segkit.registry import LOSSES
-from .base import SegLoss, zero_loss
+from .base import SegLoss
 from .probabilities import class_log_probabilities
 
 
@@ -29,9 +29,7 @@ class FocalLoss(SegLoss):
 
     def forward(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         self.checked_class_weight(logits.shape[1])
-        valid = labels != self.ignore_index
-        if not bool(valid.any()):
-            return zero_loss(logits)
+        valid = labels != self.ignore_index  # all ignored: reduce_pixel_losses gives 0 (no bool(tensor) sync)
         log_pt = class_log_probabilities(logits).gather(1, labels.masked_fill(~valid, 0)[:, None])[:, 0]
         pixel_losses = -(1 - log_pt.exp()).pow(self.gamma) * log_pt
         return self.loss_weight * self.reduce_pixel_losses(pixel_losses, labels)

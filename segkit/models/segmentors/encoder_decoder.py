@@ -11,12 +11,17 @@ from segkit.models.inference.fast_net import InferenceNetCache
 from segkit.models.inference.multi_scale import multi_scale_flip_logits
 from segkit.models.inference.options import InferenceOptions
 from segkit.models.feature_info import feature_info_of, with_feature_info
+from segkit.models.heads.decode_head import DecodeHead, stack_labels
 from segkit.models.inference.predictions import logits_to_predictions
 from segkit.models.output_stride import check_output_stride, with_output_stride
 from segkit.registry import BACKBONES, DATA_PREPROCESSORS, HEADS, NECKS, POSTPROCESSORS, SEGMENTORS
 from segkit.structures import SegDataSample
 
 from . import pretrained
+
+#: where ``train_cfg.compile`` puts the compiled :meth:`EncoderDecoder.train_losses` (an instance attribute, not a
+#: submodule: out of ``state_dict()``; a deep copy of the model, such as an EMA copy, runs eagerly)
+COMPILED_TRAIN_LOSSES = '_compiled_train_losses'
 
 
 @SEGMENTORS.register_module()
@@ -159,12 +164,26 @@ class EncoderDecoder(BaseModel):
         raise ValueError(f"EncoderDecoder.forward: mode must be 'loss', 'predict' or 'tensor', got {mode!r}")
 
     def loss(self, inputs: torch.Tensor, data_samples: List[SegDataSample]) -> Dict[str, torch.Tensor]:
+        labels = stack_labels(data_samples)
+        compiled = self.__dict__.get(COMPILED_TRAIN_LOSSES)  # train_cfg.compile (segkit.engine.compile)
+        return (compiled or self.train_losses)(inputs, labels, data_samples)
+
+    def train_losses(self, inputs: torch.Tensor, labels: torch.Tensor,
+                     data_samples: Optional[List[SegDataSample]] = None) -> Dict[str, torch.Tensor]:
+        """The training forward on tensors: preprocessed ``inputs`` and ``N x H x W`` int64 ``labels`` -> the
+        loss dict. What ``train_cfg.compile`` compiles; ``data_samples`` only reach heads without
+        ``loss_by_labels`` (a head class of one's own that overrides ``loss``)."""
         feats = self.extract_feat(inputs)
-        losses = {f'decode.{k}': v for k, v in self.decode_head.loss(feats, data_samples, self.train_cfg).items()}
+        losses = {f'decode.{k}': v for k, v in self._head_losses(self.decode_head, feats, labels, data_samples).items()}
         for i, head in enumerate(self.auxiliary_heads):
             tag = 'aux' if len(self.auxiliary_heads) == 1 else f'aux_{i}'
-            losses.update({f'{tag}.{k}': v for k, v in head.loss(feats, data_samples, self.train_cfg).items()})
+            losses.update({f'{tag}.{k}': v for k, v in self._head_losses(head, feats, labels, data_samples).items()})
         return losses
+
+    def _head_losses(self, head: nn.Module, feats, labels: torch.Tensor, data_samples) -> Dict[str, torch.Tensor]:
+        if hasattr(head, 'loss_by_labels') and type(head).loss is DecodeHead.loss:
+            return head.loss_by_labels(feats, labels)
+        return head.loss(feats, data_samples, self.train_cfg)
 
     def predict(self, inputs: torch.Tensor,
                 data_samples: Optional[List[SegDataSample]] = None) -> List[SegDataSample]:
