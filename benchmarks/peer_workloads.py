@@ -12,7 +12,8 @@ Runs in either framework's environment (only the one named is imported) and prin
 - ``train-step``: ``model.train_step`` as mmengine's loop calls it (data preprocessor, decode + auxiliary head
   losses, backward, SGD with momentum 0.9) on random uint8 images and random labels, random weights, BN; median of
   ``--iters`` after 3 warm-ups. ``--bf16`` trains segkit under CPU bfloat16 autocast (``AutocastOptimWrapper``),
-  ``--compile`` compiled (``train_cfg.compile=True``; ``compile_s``: the first step's time less the median).
+  ``--compile`` compiled (``train_cfg.compile=True``; ``compile_s``: the first step's time less the median);
+  ``peak_rss_mib``: the process's peak resident memory.
 - ``pipeline``: ``dataset[i]`` of a CamVid-layout folder through the CamVid train pipeline (load, RandomResize
   0.5-2.0, RandomCrop 256 with cat_max_ratio 0.75, flip, photometric distortion, pack), one process; images/s
   over ``--num`` images after 5 warm-ups. ``--decoded-cache`` (segkit only) builds the dataset with
@@ -163,7 +164,8 @@ def train_step(args) -> dict:
         extra = dict(compile_s=round(compile_s - median / 1e3, 1), graph_breaks=compiled.graph_breaks,
                      compile_fallback=compiled.fallback)
     return dict(median_ms=round(median, 1), min_ms=round(min(times), 1),
-                images_per_s=round(args.batch * 1e3 / median, 2), **extra)
+                images_per_s=round(args.batch * 1e3 / median, 2),
+                peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), **extra)
 
 
 def print_profile(step, rows: int, out=None) -> None:
