@@ -26,6 +26,7 @@ Runs in either framework's environment (only the one named is imported) and prin
   random ``--size`` square predictions of 21 classes with 5 % ignored labels; best of 3, images/s.
 """
 import argparse
+import resource
 import json
 import logging
 import os
@@ -92,7 +93,6 @@ def mmseg_output_stride_16(cfg) -> None:
 
 
 def forward(args) -> dict:
-    import resource
     import_framework(args.framework)
     sys.path.insert(0, PEERS)
     import time_forward
