@@ -26,10 +26,10 @@ Runs in either framework's environment (only the one named is imported) and prin
   random ``--size`` square predictions of 21 classes with 5 % ignored labels; best of 3, images/s.
 """
 import argparse
-import resource
 import json
 import logging
 import os
+import resource
 import statistics
 import sys
 import time
