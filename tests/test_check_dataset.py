@@ -67,6 +67,8 @@ def test_sound_dataset_gets_exact_counts_weights_statistics_and_no_verdict(tmp_p
     write_split(tmp_path, 'val', [index_mask(0)])
     result, verdicts = doctor(write_config(tmp_path))
     assert verdicts == []
+    # the same with the decoded cache on (the CamVid configs' default): the doctor reads the files itself
+    assert doctor(write_config(tmp_path, dataset=', decoded_cache=True'))[1] == []
     train = result['summaries'][0]
     assert [(r.raw, r.label, r.pixels, r.images) for r in train.rows] == [
         (0, 0, 1280, 1), (1, 1, 960, 1), (2, 2, 320, 1)]

@@ -162,3 +162,12 @@ def test_keys_and_pipelines_it_refuses(tmp_path):
     with pytest.raises(ValueError, match='decoded_cache caches what the loading steps at the head of the pipeline '
                                          r'read .* but the pipeline starts with RandomFlip'):
         folder(tmp_path, [dict(type='RandomFlip', prob=0.5)] + LOAD, decoded_cache=True)
+
+
+def test_an_empty_pipeline_has_nothing_to_cache(tmp_path):
+    """The data doctor, band_stats, class weights and the colour converter build a config's dataset with
+    pipeline=[] and read the files themselves: a config with decoded_cache must still build there."""
+    write_folder(tmp_path)
+    dataset = folder(tmp_path, [], decoded_cache=True)
+    assert dataset.decoded_cache_cfg is None and len(dataset) == 6
+    assert dataset[0]['img_path'].endswith('.png')

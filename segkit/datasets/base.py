@@ -111,10 +111,12 @@ class SegDataset(BaseDataset):
         self.colour_table = dataset_colour_table(type(self).__name__, colour_masks, self.METAINFO.get('palette'),
                                                  self._metainfo['palette'] if palette_given else None)
         self._num_loading = loading_prefix(self.pipeline.transforms)
+        if not self.pipeline.transforms:  # the label tools list samples and read the files themselves: nothing to cache
+            self.decoded_cache_cfg = None
         if self.decoded_cache_cfg is not None and not self._num_loading:
             raise ValueError(f'{type(self).__name__}: decoded_cache caches what the loading steps at the head of the '
                              'pipeline read (LoadImageFromFile, LoadAnnotations, LoadMultiBandImage), but the pipeline '
-                             f'starts with {self.pipeline.transforms[0] if self.pipeline.transforms else "nothing"}. '
+                             f'starts with {self.pipeline.transforms[0]}. '
                              'Put the loading steps first, or drop decoded_cache.')
         self._after_loading = Compose(self.pipeline.transforms[self._num_loading:])
         if not lazy_init:
