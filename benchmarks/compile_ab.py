@@ -37,7 +37,6 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', default=[], help='k=v pairs for the segkit model config')
     args = parser.parse_args(argv)
     from mmengine.optim import OptimWrapper
-    from mmengine.structures import PixelData
 
     import peer_workloads
     from segkit.engine.compile import compile_training, resolve_compile
@@ -53,13 +52,8 @@ def main(argv=None):
         models.append(model)
     eager, compiled_model = models
     compiled = compile_training(compiled_model, resolve_compile(True))
-    size = args.size
-    inputs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8) for _ in range(args.batch)]
-    samples = []
-    for _ in range(args.batch):
-        meta = dict(img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size))
-        label = torch.randint(0, eager.num_classes, (1, size, size))  # the config's classes
-        samples.append(data_sample_type(gt_sem_seg=PixelData(data=label), metainfo=meta))
+    inputs, samples = peer_workloads.random_batch(data_sample_type, args.batch, args.size,
+                                                  eager.num_classes)  # the config's classes
     batch = dict(inputs=inputs, data_samples=samples)
     for precision in args.precision:
         wrappers = []
@@ -79,7 +73,8 @@ def main(argv=None):
                 steps[i]()
                 times[i].append((time.perf_counter() - start) * 1e3)
         eager_ms, compiled_ms = statistics.median(times[0]), statistics.median(times[1])
-        print(f'{args.config} batch {args.batch} {size}x{size} {precision}: eager {eager_ms:.0f} ms, compiled '
+        print(f'{args.config} batch {args.batch} {args.size}x{args.size} {precision}: eager {eager_ms:.0f} ms, '
+              f'compiled '
               f'{compiled_ms:.0f} ms ({eager_ms / compiled_ms:.2f}x), compile {first - compiled_ms / 1e3:.0f} s, '
               f'{compiled.graph_breaks} graph breaks, fallback {compiled.fallback}', flush=True)
     if args.profile:

@@ -124,9 +124,18 @@ def forward(args) -> dict:
                 peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
+def random_batch(data_sample_type, batch: int, size: int, num_classes: int):
+    """``batch`` random uint8 images and random labels below ``num_classes``, as a training step receives them."""
+    from mmengine.structures import PixelData
+    inputs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8) for _ in range(batch)]
+    meta = dict(img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size))
+    samples = [data_sample_type(gt_sem_seg=PixelData(data=torch.randint(0, num_classes, (1, size, size))),
+                                metainfo=dict(meta)) for _ in range(batch)]
+    return inputs, samples
+
+
 def train_step(args) -> dict:
     from mmengine.optim import OptimWrapper
-    from mmengine.structures import PixelData
     data_sample_type, _, _ = import_framework(args.framework)
     torch.manual_seed(0)
     model = build_model(args.framework, args.config, args.cfg_options).train()
@@ -141,13 +150,7 @@ def train_step(args) -> dict:
     if args.compile:
         from segkit.engine.compile import compile_training, resolve_compile
         compiled = compile_training(model, resolve_compile(True))
-    size = args.size
-    inputs = [torch.randint(0, 256, (3, size, size), dtype=torch.uint8) for _ in range(args.batch)]
-    samples = []
-    for _ in range(args.batch):
-        meta = dict(img_shape=(size, size), ori_shape=(size, size), pad_shape=(size, size))
-        label = torch.randint(0, NUM_CLASSES, (1, size, size))
-        samples.append(data_sample_type(gt_sem_seg=PixelData(data=label), metainfo=meta))
+    inputs, samples = random_batch(data_sample_type, args.batch, args.size, NUM_CLASSES)
     times = []
     for i in range(3 + args.iters):
         start = time.perf_counter()
