@@ -44,7 +44,7 @@ def test_every_timm_config_is_tested():
 
 @pytest.mark.parametrize('path, output_stride', _cases())
 def test_config_features_equal_timms_on_odd_sizes(path, output_stride):
-    """The config's backbone gives exactly timm.create_model(features_only=True, output_stride=...)'s features on
+    """The config's backbone gives timm.create_model(features_only=True, output_stride=...)'s features on
     the same (seeded random) weights; at 97x131 every feature is 1/reduction of the input (rounded either way,
     as the network's own strides round) and the segmentor's logits come back at 97x131."""
     torch.manual_seed(0)
@@ -60,7 +60,8 @@ def test_config_features_equal_timms_on_odd_sizes(path, output_stride):
         logits = model.inference(x, [dict(img_shape=ODD, ori_shape=ODD)])
     assert len(feats) == len(expected) == len(backbone.feature_info)
     for feat, ref, spec in zip(feats, expected, backbone.feature_info):
-        assert torch.equal(feat, ref)
+        # equal to float rounding: segkit runs depthwise atrous convolutions by space-to-batch (models/fast_conv.py)
+        torch.testing.assert_close(feat, ref, rtol=1e-5, atol=1e-5)
         assert feat.shape[1] == spec.channels
         for size, full in zip(feat.shape[-2:], ODD):
             assert size in (math.floor(full / spec.reduction), math.ceil(full / spec.reduction)), (spec, feat.shape)

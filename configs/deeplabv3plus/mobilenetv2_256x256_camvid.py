@@ -13,6 +13,7 @@
 _base_ = '../_base_/camvid_mobilenetv2-os16_256x256.py'
 max_iters = 2500
 model = dict(
+    channels_last=True,
     decode_head=dict(
         type='DepthwiseSeparableASPPHead', channels=256, dilations=(1, 6, 12, 18), project_kernel_size=1,
         low_level_in_channels=24, low_level_channels=48, low_level_index=0, dropout_ratio=0.1,

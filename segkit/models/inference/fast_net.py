@@ -29,13 +29,14 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from segkit.models.backbones.resnet_blocks import BasicBlock, Bottleneck
+from segkit.models.fast_conv import RoutedConv2d
 from segkit.registry import RUNTIMES
 from .calibration import calibration_batches
 from .options import InferenceOptions, backend_needs_cpu
 
 
 def _fusable(conv: nn.Module, norm: nn.Module) -> bool:
-    return (type(conv) is nn.Conv2d and isinstance(norm, _BatchNorm) and norm.track_running_stats
+    return (type(conv) in (nn.Conv2d, RoutedConv2d) and isinstance(norm, _BatchNorm) and norm.track_running_stats
             and conv.out_channels == norm.num_features)
 
 

@@ -10,6 +10,7 @@ from segkit.models.inference.crf import refine_predictions
 from segkit.models.inference.fast_net import InferenceNetCache
 from segkit.models.inference.multi_scale import multi_scale_flip_logits
 from segkit.models.inference.options import InferenceOptions
+from segkit.models.fast_conv import route_convolutions
 from segkit.models.feature_info import feature_info_of, with_feature_info
 from segkit.models.heads.decode_head import DecodeHead, stack_labels
 from segkit.models.inference.predictions import logits_to_predictions
@@ -80,6 +81,7 @@ class EncoderDecoder(BaseModel):
         self.train_cfg = dict(train_cfg or {})
         self.inference_options = InferenceOptions.from_test_cfg(test_cfg, num_classes=self.num_classes,
                                                                 channels_last=channels_last)
+        route_convolutions(self)  # atrous and depthwise convolutions by their fastest exact route (fast_conv.py)
         if channels_last:  # parameters keep the layout through init_weights and load_state_dict (in-place copies)
             self.to(memory_format=torch.channels_last)
 
