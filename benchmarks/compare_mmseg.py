@@ -14,7 +14,8 @@ memory, ``train-batch`` training steps at batch 2 / 4 / 8 (neither is in the def
 ``pipeline`` times segkit twice: reading the files at every step, as MMSegmentation does, and with
 ``decoded_cache`` (each image and mask decoded once when the dataset is built; only the random steps timed). Training
 workloads time eager, channels-last, bf16 autocast and compiled (``train_cfg.compile``; the compile time is shown
-beside the label) variants; ``--train-variants`` picks some by label.
+beside the label) variants, and eager with plain ``nn.Conv2d`` everywhere (``plain convolutions``: segkit's atrous /
+depthwise routes off, ``segkit/models/fast_conv.py``); ``--train-variants`` picks some by label.
 The machine is noisy: only ratios from one run mean anything.
 """
 import argparse
@@ -117,7 +118,10 @@ def commands(workload: str, args) -> Tuple[List[Tuple[str, str, List[str]]], str
             step = ['--batch', str(batch), '--size', '256',
                     '--iters', str(args.scaling_iters if workload == 'train-batch' else args.iters)]
             segkit = [me] + work + ['train-step', 'segkit'] + sk_cfg + step
-            variants = [('segkit fp32', []), ('segkit fp32 channels_last', NHWC),
+            variants = [('segkit fp32 plain convolutions', ['--plain-convolutions']), ('segkit fp32', []),
+                        ('segkit fp32 channels_last', NHWC),
+                        ('segkit bf16 autocast channels_last plain convolutions',
+                         ['--bf16', '--plain-convolutions'] + NHWC),
                         ('segkit bf16 autocast', ['--bf16']),
                         ('segkit bf16 autocast channels_last', ['--bf16'] + NHWC),
                         ('segkit fp32 compiled', ['--compile']),

@@ -140,6 +140,9 @@ def train_step(args) -> dict:
     torch.manual_seed(0)
     model = build_model(args.framework, args.config, args.cfg_options).train()
     model.data_preprocessor.size = (args.size, args.size)  # the crop trained here, not the config's (512)
+    if args.plain_convolutions:
+        from segkit.models.fast_conv import plain_convolutions
+        plain_convolutions(model)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     if args.bf16:
         from segkit.engine.optim_wrapper import AutocastOptimWrapper
@@ -254,6 +257,8 @@ def main(argv=None):
                         help='train-step: also print the top ROWS operators by share of self CPU time (stderr)')
     parser.add_argument('--compile', action='store_true',
                         help='train-step, segkit: compiled training step (train_cfg.compile=True)')
+    parser.add_argument('--plain-convolutions', action='store_true',
+                        help='train-step, segkit: every convolution a plain nn.Conv2d (no atrous / depthwise routes)')
     parser.add_argument('--num', type=int, default=None, help='pipeline: images (60); metric: predictions (100)')
     parser.add_argument('--decoded-cache', action='store_true',
                         help='pipeline, segkit: decode the CamVid images and masks once (decoded_cache=True)')
@@ -266,6 +271,8 @@ def main(argv=None):
         parser.error('--decoded-cache is for the pipeline workload of segkit (MMSegmentation has no such cache)')
     if args.compile and args.framework == 'mmseg':
         parser.error("--compile is segkit's train_cfg.compile")
+    if args.plain_convolutions and (args.framework == 'mmseg' or args.workload != 'train-step'):
+        parser.error('--plain-convolutions is for the train-step workload of segkit')
     if args.bf16 and args.framework == 'mmseg':
         parser.error('--bf16 is measured for segkit only (the targets compare against MMSegmentation fp32)')
     defaults = {'train-step': (256, None), 'pipeline': (None, 60), 'metric': (512, 100),

@@ -158,3 +158,14 @@ def route_convolutions(model: nn.Module) -> int:
             module.__class__ = RoutedConv2d
             count += 1
     return count
+
+
+def plain_convolutions(model: nn.Module) -> int:
+    """Undo :func:`route_convolutions`: every :class:`RoutedConv2d` of ``model`` back to ``nn.Conv2d`` (in place; for
+    comparisons, ``benchmarks/peer_workloads.py --plain-convolutions``); returns how many."""
+    count = 0
+    for module in model.modules():
+        if type(module) is RoutedConv2d:
+            module.__class__ = nn.Conv2d
+            count += 1
+    return count
