@@ -24,16 +24,21 @@ from torch import nn  # noqa: E402
 torch.set_num_threads(THREADS)
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
-sys.path.insert(0, os.path.join(REPO, 'benchmarks'))
 CONFIGS = ['configs/deeplabv3plus/mobilenetv2_256x256_camvid.py',
            'configs/deeplabv3plus/mobilenetv2-d8_512x1024_cityscapes.py', 'configs/deeplabv3plus/r50_512x512_voc.py']
 
 
 def recorded_convolutions(config: str, batch: int, size: int):
     """(conv, input shape) of every reroutable convolution of ``config``'s model on a ``batch`` x ``size`` input."""
-    import peer_workloads
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
     from segkit.models.fast_conv import could_reroute
-    model = peer_workloads.build_model('segkit', config, {'model.backbone.init_cfg': None}).eval()
+    from segkit.registry import MODELS
+    cfg = Config.fromfile(os.path.join(REPO, config))
+    cfg.model.backbone.init_cfg = None  # random weights
+    init_default_scope('segkit')
+    model = MODELS.build(cfg.model).eval()
     seen = {}
 
     def record(module, args):
