@@ -94,14 +94,18 @@ def test_every_route_computes_the_same_convolution(size, rate, stride, depthwise
     assert routed[4] == native[4]
 
 
+@pytest.mark.parametrize('channels_last', [False, True])
 @pytest.mark.parametrize('size,rate,stride', [(16, 2, 1), (16, 12, 1), (16, 1, 2)])
-def test_bf16_autocast_routes_match_within_bf16(size, rate, stride):
+def test_bf16_autocast_routes_match_within_bf16(size, rate, stride, channels_last):
     conv = _conv(16, rate, stride)
     x = torch.randn(2, 16, size, size)
+    if channels_last:  # the input only: a channels-last weight would make the output channels-last anyway
+        x = x.contiguous(memory_format=torch.channels_last)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         assert conv_route(conv, x) in ('space_to_batch', 'float32')
     native, routed = _compare(conv, x, autocast=True)
     assert routed[4] == native[4] == torch.bfloat16  # the same output dtype as autocast's own convolution
+    assert routed[5] == native[5] == channels_last  # and the same layout
     for a, b in zip(native[:4], routed[:4]):
         torch.testing.assert_close(b, a, rtol=2e-2, atol=2e-2 * float(a.abs().max()))
 

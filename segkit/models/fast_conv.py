@@ -2,7 +2,7 @@
 
 oneDNN, which runs PyTorch's convolutions on the CPU, is slow for some of the convolutions DeepLab relies on (its
 training step, forward + backward, measured on 2 AVX-512 cores; ``docs/speed.md`` "Atrous and depthwise
-convolutions"): a dilated depthwise 3x3 costs 5-20x the undilated one, and in bfloat16 a stride-2 depthwise
+convolutions"): a dilated depthwise 3x3 costs up to 25x the undilated one, and in bfloat16 a stride-2 depthwise
 backward is 3-5x slower than in float32. :class:`RoutedConv2d` is an ``nn.Conv2d`` (same parameters, same
 ``state_dict``) whose forward picks, per call, one of these routes, each computing the same convolution:
 
@@ -21,7 +21,8 @@ backward is 3-5x slower than in float32. :class:`RoutedConv2d` is an ``nn.Conv2d
 ``float32``
     Depthwise convolutions that autocast would run in bfloat16 on the CPU and oneDNN runs slowly there (stride 2,
     or atrous where space-to-batch does not pay): run in float32 and cast back (these convolutions move memory,
-    they do little arithmetic, so bfloat16 saves nothing).
+    they do little arithmetic, so bfloat16 saves nothing); an atrous one in NCHW (oneDNN's float32 atrous depthwise
+    is faster there), returned in the input's layout.
 ``native``
     Everything else, and always while tracing or exporting (an exported graph keeps the plain convolution). Under
     ``torch.compile`` only the size-independent ``float32`` route is taken, so that one graph with symbolic sizes
@@ -135,10 +136,15 @@ def routed_conv2d(conv: nn.Conv2d, x: torch.Tensor, weight: torch.Tensor, bias,
         return _reinterlace(y, rate, h, w)
     if route == 'float32':
         out_dtype = _compute_dtype(x)
+        channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+        x = x.float()
+        if channels_last and conv.dilation != (1, 1):
+            x = x.contiguous()  # oneDNN's float32 atrous depthwise is faster in NCHW (2048 channels: 113 vs 199 ms)
         with torch.autocast(x.device.type, enabled=False):
-            y = F.conv2d(x.float(), weight.float(), None if bias is None else bias.float(), conv.stride,
+            y = F.conv2d(x, weight.float(), None if bias is None else bias.float(), conv.stride,
                          conv.padding, conv.dilation, conv.groups)
-        return y.to(out_dtype)
+        y = y.to(out_dtype)
+        return y.contiguous(memory_format=torch.channels_last) if channels_last else y
     return F.conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
 
 
