@@ -105,7 +105,10 @@ def _reinterlace(y: torch.Tensor, rate: int, h: int, w: int) -> torch.Tensor:
         y = y.reshape(n, hs * rate, ws * rate, c).permute(0, 3, 1, 2)
     else:
         y = y.reshape(rate, rate, n, c, hs, ws).permute(2, 3, 4, 0, 5, 1).reshape(n, c, hs * rate, ws * rate)
-    return y[:, :, :h, :w]
+    if y.shape[-2:] == (h, w):
+        return y
+    layout = torch.channels_last if y.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    return y[:, :, :h, :w].contiguous(memory_format=layout)  # a dense tensor: norm layers are slow on a cropped view
 
 
 def valid_routes(conv: nn.Conv2d, x: torch.Tensor) -> Tuple[str, ...]:
