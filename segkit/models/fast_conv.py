@@ -64,6 +64,11 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
     return x.dtype
 
 
+def _channels_last(t: torch.Tensor) -> bool:
+    """Laid out NHWC (and not also plain-contiguous, as tensors with size-1 dimensions can be)."""
+    return t.is_contiguous(memory_format=torch.channels_last) and not t.is_contiguous()
+
+
 def _exporting() -> bool:
     return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting()
 
@@ -90,7 +95,7 @@ def _deinterlace(x: torch.Tensor, rate: int) -> Tuple[torch.Tensor, int, int]:
     n, c, h, w = x.shape
     x = F.pad(x, (0, (-w) % rate, 0, (-h) % rate))
     hs, ws = x.shape[2] // rate, x.shape[3] // rate
-    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+    if _channels_last(x):
         x = x.permute(0, 2, 3, 1).reshape(n, hs, rate, ws, rate, c).permute(2, 4, 0, 1, 3, 5)
         return x.reshape(rate * rate * n, hs, ws, c).permute(0, 3, 1, 2), h, w
     x = x.reshape(n, c, hs, rate, ws, rate).permute(3, 5, 0, 1, 2, 4)
@@ -100,14 +105,14 @@ def _deinterlace(x: torch.Tensor, rate: int) -> Tuple[torch.Tensor, int, int]:
 def _reinterlace(y: torch.Tensor, rate: int, h: int, w: int) -> torch.Tensor:
     """The inverse of :func:`_deinterlace`, cropped back to ``h`` x ``w``."""
     n, c, hs, ws = y.shape[0] // (rate * rate), y.shape[1], y.shape[2], y.shape[3]
-    if y.is_contiguous(memory_format=torch.channels_last) and not y.is_contiguous():
+    if _channels_last(y):
         y = y.permute(0, 2, 3, 1).reshape(rate, rate, n, hs, ws, c).permute(2, 3, 0, 4, 1, 5)
         y = y.reshape(n, hs * rate, ws * rate, c).permute(0, 3, 1, 2)
     else:
         y = y.reshape(rate, rate, n, c, hs, ws).permute(2, 3, 4, 0, 5, 1).reshape(n, c, hs * rate, ws * rate)
     if y.shape[-2:] == (h, w):
         return y
-    layout = torch.channels_last if y.is_contiguous(memory_format=torch.channels_last) else torch.contiguous_format
+    layout = torch.channels_last if _channels_last(y) else torch.contiguous_format
     return y[:, :, :h, :w].contiguous(memory_format=layout)  # a dense tensor: norm layers are slow on a cropped view
 
 
@@ -139,7 +144,7 @@ def routed_conv2d(conv: nn.Conv2d, x: torch.Tensor, weight: torch.Tensor, bias,
         return _reinterlace(y, rate, h, w)
     if route == 'float32':
         out_dtype = _compute_dtype(x)
-        channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+        channels_last = _channels_last(x)
         x = x.float()
         if channels_last and conv.dilation != (1, 1):
             x = x.contiguous()  # oneDNN's float32 atrous depthwise is faster in NCHW (2048 channels: 113 vs 199 ms)
